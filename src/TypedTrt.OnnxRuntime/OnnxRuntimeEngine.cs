@@ -1,0 +1,171 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TypedTrt.Manifest;
+using TypedTrt.Runtime.Engine;
+
+namespace TypedTrt.OnnxRuntime;
+
+/// <summary>Options of an <see cref="OnnxRuntimeEngine"/>.</summary>
+public sealed class OnnxRuntimeEngineOptions
+{
+    /// <summary>Threads ONNX Runtime may use inside one run. Default 1: the runner's slots give the parallelism.</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Graph optimization level. Default: all optimizations.</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+}
+
+/// <summary>
+/// Runs an ONNX model on ONNX Runtime's CPU provider behind TypedTrt's engine abstraction, so the same generated
+/// runner works on machines without an NVIDIA GPU. One <see cref="InferenceSession"/> is shared by all contexts (it is
+/// thread-safe for concurrent runs); each context pre-binds its slot's host buffers with an <see cref="OrtIoBinding"/>,
+/// so steady-state requests with unchanged shapes allocate no tensors.
+/// </summary>
+public sealed class OnnxRuntimeEngine : IInferenceEngine
+{
+    private readonly InferenceSession _session;
+    private readonly string _modelPath;
+    private int _liveContexts;
+    private bool _disposed;
+
+    private OnnxRuntimeEngine(InferenceSession session, BindingManifest signature, string modelPath)
+    {
+        _session = session;
+        Signature = signature;
+        _modelPath = modelPath;
+    }
+
+    /// <summary>
+    /// Loads an ONNX model and checks it against the signature the caller's code was generated from (names, modes,
+    /// dtypes, ranks and static dims); every difference is listed in one <see cref="SignatureMismatchException"/>.
+    /// </summary>
+    /// <param name="modelPath">The <c>.onnx</c> file.</param>
+    /// <param name="signature">The expected signature, usually the generated class's <c>Signature</c>.</param>
+    /// <param name="options">Session options.</param>
+    /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime cannot load the model.</exception>
+    /// <exception cref="SignatureMismatchException">The model does not match <paramref name="signature"/>.</exception>
+    /// <exception cref="NotSupportedException">A tensor's dtype has no ONNX Runtime counterpart (fp8, int4, fp4, e8m0).</exception>
+    public static OnnxRuntimeEngine Load(string modelPath, BindingManifest signature, OnnxRuntimeEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        ArgumentNullException.ThrowIfNull(signature);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist.", modelPath);
+        foreach (var t in signature.Tensors)
+            _ = ToOrt(t);
+        options ??= new OnnxRuntimeEngineOptions();
+        using var so = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            GraphOptimizationLevel = options.OptimizationLevel,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        var session = new InferenceSession(modelPath, so);
+        try
+        {
+            var actual = DescribeSession(session, signature.Source);
+            SignatureVerifier.Verify(signature, actual, compareProfiles: false, $"The ONNX model '{modelPath}'");
+            return new OnnxRuntimeEngine(session, signature, modelPath);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public BindingManifest Signature { get; }
+
+    /// <inheritdoc/>
+    public BufferPlacement Placement => BufferPlacement.Host;
+
+    /// <summary>The model file this engine runs.</summary>
+    public string ModelPath => _modelPath;
+
+    /// <inheritdoc/>
+    public IEngineContext CreateContext()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Interlocked.Increment(ref _liveContexts);
+        return new OnnxRuntimeContext(this, _session);
+    }
+
+    internal void ContextClosed() => Interlocked.Decrement(ref _liveContexts);
+
+    /// <summary>Releases the session. Every context must be disposed first.</summary>
+    /// <exception cref="InvalidOperationException">Contexts are still alive.</exception>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        if (Volatile.Read(ref _liveContexts) != 0)
+            throw new InvalidOperationException($"{_liveContexts} execution context(s) of this engine are still alive; dispose the runner (contexts) before the engine.");
+        _disposed = true;
+        _session.Dispose();
+    }
+
+    /// <summary>The manifest dtype → ONNX Runtime element type map, failing clearly for types ORT cannot hold.</summary>
+    internal static TensorElementType ToOrt(TensorBinding t) => t.DataType switch
+    {
+        TensorDataType.Float => TensorElementType.Float,
+        TensorDataType.Half => TensorElementType.Float16,
+        TensorDataType.BF16 => TensorElementType.BFloat16,
+        TensorDataType.Int8 => TensorElementType.Int8,
+        TensorDataType.UInt8 => TensorElementType.UInt8,
+        TensorDataType.Int32 => TensorElementType.Int32,
+        TensorDataType.Int64 => TensorElementType.Int64,
+        TensorDataType.Bool => TensorElementType.Bool,
+        _ => throw new NotSupportedException(
+            $"Tensor '{t.Name}' has dtype {t.DTypeName}, which the ONNX Runtime backend cannot bind; run this model with the TensorRT backend."),
+    };
+
+    private static string FromOrt(TensorElementType e) => e switch
+    {
+        TensorElementType.Float => "float",
+        TensorElementType.Float16 => "half",
+        TensorElementType.BFloat16 => "bf16",
+        TensorElementType.Int8 => "int8",
+        TensorElementType.UInt8 => "uint8",
+        TensorElementType.Int32 => "int32",
+        TensorElementType.Int64 => "int64",
+        TensorElementType.Bool => "bool",
+        _ => e.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Builds the signature ONNX Runtime reports, in the same vocabulary as the manifest.</summary>
+    private static BindingManifest DescribeSession(InferenceSession session, ModelSource source)
+    {
+        var tensors = new List<TensorBinding>();
+        void Add(IReadOnlyDictionary<string, NodeMetadata> meta, IReadOnlyList<string> names, TensorMode mode)
+        {
+            foreach (string name in names)
+            {
+                var m = meta[name];
+                if (!m.IsTensor)
+                {
+                    tensors.Add(new TensorBinding(name, mode, m.OnnxValueType.ToString().ToLowerInvariant(), []));
+                    continue;
+                }
+
+                string dtype = FromOrt(m.ElementDataType);
+                tensors.Add(new TensorBinding(name, mode, dtype, m.Dimensions.Select(static d => d < 0 ? -1L : d)));
+            }
+        }
+
+        Add(session.InputMetadata, session.InputNames, TensorMode.Input);
+        Add(session.OutputMetadata, session.OutputNames, TensorMode.Output);
+        return new BindingManifest(source, tensors);
+    }
+
+    internal static string ShapeText(ReadOnlySpan<long> s)
+    {
+        var parts = new string[s.Length];
+        for (int i = 0; i < s.Length; i++)
+            parts[i] = s[i].ToString(CultureInfo.InvariantCulture);
+        return "[" + string.Join(", ", parts) + "]";
+    }
+}
