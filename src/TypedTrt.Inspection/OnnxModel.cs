@@ -112,7 +112,7 @@ public sealed class OnnxModel
 /// </summary>
 public static class OnnxReader
 {
-    /// <summary>Size of the read buffer put in front of the stream (skips inside it cost no I/O).</summary>
+    /// <summary>Size of the window of the file kept in memory (moves inside it cost no I/O).</summary>
     public const int BufferSize = 64 * 1024;
 
     /// <summary>Reads a model from a seekable stream positioned at its start.</summary>
@@ -123,8 +123,9 @@ public static class OnnxReader
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek)
             throw new ArgumentException("The ONNX reader needs a seekable stream (it skips weights by seeking).", nameof(stream));
-        using var buffered = new BufferedStream(stream, BufferSize);
-        var r = new WireReader(buffered);
+        stream.Position = 0;
+        using var window = new WindowStream(stream, BufferSize);
+        var r = new WireReader(window);
         return new Parser(r).Model();
     }
 
