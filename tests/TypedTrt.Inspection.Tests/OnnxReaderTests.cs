@@ -66,6 +66,18 @@ public class OnnxReaderTests
         Assert.True(counting.BytesRead < 1 << 20, $"read {counting.BytesRead} bytes of a {new FileInfo(path).Length}-byte file");
     }
 
+    [Theory]
+    [InlineData("external_data.onnx")]
+    [InlineData("multi_io.onnx")]
+    [InlineData("init_as_inputs.onnx")]
+    public void A_small_model_is_read_once_however_often_the_parser_skips(string name)
+    {
+        string path = TestPaths.Model(name);
+        using var counting = new CountingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0));
+        OnnxReader.Read(counting);
+        Assert.Equal(new FileInfo(path).Length, counting.BytesRead);
+    }
+
     [Fact]
     public void Sequences_maps_and_optionals_are_kept_and_marked_unsupported()
     {
