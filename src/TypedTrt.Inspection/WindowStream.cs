@@ -27,6 +27,15 @@ internal sealed class WindowStream(Stream inner, int windowSize) : Stream
         set => _position = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
+    /// <summary>The bytes of the window from <paramref name="position"/> on, if the window holds that position.</summary>
+    public bool TryGetWindow(long position, out byte[] window, out int offset, out int available)
+    {
+        window = _window;
+        offset = (int)Math.Clamp(position - _windowStart, 0, _windowLength);
+        available = _windowLength - offset;
+        return position >= _windowStart && position < _windowStart + _windowLength;
+    }
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)

@@ -4,17 +4,23 @@ namespace TypedTrt.Inspection;
 
 /// <summary>
 /// Walks protobuf fields of a seekable stream by tag with <see cref="CodedInputStream"/>, tracking message ends by
-/// absolute offset. Length-delimited fields that are not needed are skipped by moving the stream's position and
+/// absolute offset. Large length-delimited fields that are not needed are skipped by moving the stream's position and
 /// starting a fresh <see cref="CodedInputStream"/> there: <see cref="CodedInputStream.SkipLastField"/> would read the
 /// skipped bytes (Google.Protobuf 3.x refills its buffer to skip), so multi-gigabyte weights would be read from disk.
+/// Small ones (node definitions, names) are skipped with <see cref="CodedInputStream.SkipLastField"/>, which costs
+/// neither I/O nor allocation; the length is peeked from the window with a second, array-backed
+/// <see cref="CodedInputStream"/> so that the choice can be made before the field is consumed.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The CodedInputStream is created with leaveOpen; the caller owns and disposes the stream.")]
 internal sealed class WireReader
 {
-    private readonly Stream _stream;
+    /// <summary>Fields up to this size are skipped by reading through them; larger ones by seeking.</summary>
+    public const int SmallField = 32 * 1024;
+
+    private readonly WindowStream _stream;
     private CodedInputStream _input;
 
-    public WireReader(Stream seekableBuffered)
+    public WireReader(WindowStream seekableBuffered)
     {
         _stream = seekableBuffered;
         Length = _stream.Length;
@@ -83,13 +89,41 @@ internal sealed class WireReader
         switch (WireType(tag))
         {
             case WireFormat.WireType.LengthDelimited:
-                SeekTo(ReadEnd(tag, parentEnd));
+                if (PeekLength() is { } length && length <= SmallField)
+                {
+                    long start = Position;
+                    _input.SkipLastField();
+                    if (Position > parentEnd)
+                        throw new InvalidDataException($"field {FieldNumber(tag)} at offset {start} runs past the end of its message.");
+                }
+                else
+                {
+                    SeekTo(ReadEnd(tag, parentEnd));
+                }
+
                 break;
             case WireFormat.WireType.EndGroup:
                 throw new InvalidDataException($"unexpected end-group tag at offset {Position}.");
             default:
                 _input.SkipLastField();
                 break;
+        }
+    }
+
+    /// <summary>The length prefix at the current position, read without consuming it, when the window holds it.</summary>
+    private int? PeekLength()
+    {
+        if (!_stream.TryGetWindow(Position, out byte[] window, out int offset, out int available))
+            return null;
+        var peek = new CodedInputStream(window, offset, Math.Min(available, 10));
+        try
+        {
+            int length = peek.ReadLength();
+            return length >= 0 ? length : null;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null; // the varint is cut by the window's end, or malformed: take the checked path
         }
     }
 

@@ -39,18 +39,41 @@ try
     using (var data = new FileStream(Path.Combine(dir, "big.onnx.data"), FileMode.Create))
         data.SetLength(initializers * each);
     Console.WriteLine($"wrote {ext}: {new FileInfo(ext).Length:N0} bytes (+ {initializers * each:N0}-byte external data file)");
+
+    Console.WriteLine();
+    foreach (string path in new[] { big, ext })
+        Measure(path, ext);
+    using (var self = Process.GetCurrentProcess())
+        Console.WriteLine($"peak working set so far (writing the 1 GiB model included): {self.PeakWorkingSet64 / (1 << 20):N0} MiB");
     Console.WriteLine();
 
-    foreach (string path in new[] { big, ext })
+    // Many small nodes (a large transformer has tens of thousands) and small initializers.
+    string nodes = Path.Combine(dir, "many_nodes.onnx");
+    var manyNodes = new List<Part> { Input("x", 1, "batch", 64) };
+    for (int i = 0; i < 100_000; i++)
     {
-        // Warm-up (JIT) on the small model, then measure.
-        Parse(ext);
+        manyNodes.Add(Node("Add", [i == 0 ? "x" : $"t{i - 1}", $"b{i % 1000}"], [$"t{i}"]));
+        if (i < 1000)
+            manyNodes.Add(Initializer($"b{i}", 256));
+    }
+
+    manyNodes.Add(Output("y", 1, "batch", 64));
+    File.WriteAllBytes(nodes, ToBytes(Model([.. manyNodes])));
+    Console.WriteLine($"wrote {nodes}: {new FileInfo(nodes).Length:N0} bytes (100,000 nodes, 1,000 small initializers)");
+
+    Measure(nodes, ext);
+
+    static void Measure(string path, string warmup)
+    {
+        // Warm-up (JIT, page cache), then measure.
+        Parse(warmup);
+        Parse(path);
         var r = Parse(path);
         Console.WriteLine($"{Path.GetFileName(path)}: OnnxReader.Read (the signature, weights skipped)");
         Console.WriteLine($"  time {r.Ms:F2} ms, read {r.BytesRead:N0} of {new FileInfo(path).Length:N0} bytes in {r.Calls} reads, GC allocated {r.Allocated:N0} bytes, inputs {r.Inputs}, initializers {r.Initializers}");
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        sw.Restart();
+        var sw = Stopwatch.StartNew();
         var manifest = ModelInspector.Inspect(path);
         double ms = sw.Elapsed.TotalMilliseconds;
         Console.WriteLine($"  ModelInspector.Inspect (also SHA-256 of the whole file for the manifest): {ms:F1} ms, GC allocated {GC.GetAllocatedBytesForCurrentThread() - before:N0} bytes, {manifest.Tensors.Count} tensors");
@@ -66,9 +89,6 @@ try
         Console.WriteLine();
         Console.WriteLine($"for comparison, CodedInputStream.SkipLastField over big.onnx: {sw.Elapsed.TotalMilliseconds:F0} ms, read {counting.BytesRead:N0} bytes");
     }
-
-    using var self = Process.GetCurrentProcess();
-    Console.WriteLine($"peak working set of this process (writing the model included): {self.PeakWorkingSet64 / (1 << 20):N0} MiB");
 }
 finally
 {
