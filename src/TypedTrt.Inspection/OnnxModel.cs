@@ -61,7 +61,7 @@ public sealed class OnnxModel
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
     /// <summary><c>graph.output</c>.</summary>
-    public IReadOnlyCollection<OnnxValueInfo> Outputs { get; }
+    public IReadOnlyList<OnnxValueInfo> Outputs { get; }
 
     /// <summary>Names of the graph's initializers and sparse initializers.</summary>
     public IReadOnlySet<string> InitializerNames { get; }

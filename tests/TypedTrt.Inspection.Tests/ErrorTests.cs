@@ -109,3 +109,44 @@ public class ErrorTests
         Assert.Contains("no ONNX graph", e.Reason, StringComparison.Ordinal);
     }
 }
+
+public class FuzzTests
+{
+    public static TheoryData<string> Models() => new(Directory.GetFiles(TestPaths.Models, "*.onnx").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+
+    /// <summary>Corrupted models either still inspect or fail with a <see cref="ModelInspectionException"/>, never anything else.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Corrupted_models_fail_only_with_inspection_errors(string name)
+    {
+        using var dir = new TempDir();
+        byte[] original = File.ReadAllBytes(TestPaths.Model(name));
+        var rng = new Random(name.Length * 7919);
+        int failures = 0;
+        for (int i = 0; i < 150; i++)
+        {
+            byte[] bytes = (byte[])original.Clone();
+            int edits = rng.Next(1, 4);
+            for (int k = 0; k < edits; k++)
+            {
+                int at = rng.Next(bytes.Length);
+                bytes[at] = rng.Next(3) switch { 0 => (byte)rng.Next(256), 1 => (byte)(bytes[at] ^ (1 << rng.Next(8))), _ => 0xFF };
+            }
+
+            if (rng.Next(4) == 0)
+                bytes = bytes[..rng.Next(1, bytes.Length)];
+            string path = dir.Write($"f{i}.onnx", bytes);
+            try
+            {
+                ModelInspector.Inspect(path);
+            }
+            catch (ModelInspectionException e)
+            {
+                failures++;
+                Assert.StartsWith(path + ": ", e.Message, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.True(failures > 0, "no corruption was detected at all");
+    }
+}
