@@ -113,7 +113,7 @@ public sealed unsafe class TensorRtEngine : IInferenceEngine
         var plan = OpenedPlan.Open(engineFile, description, fileName, options);
         try
         {
-            SignatureVerifier.Verify(expected, plan.Manifest, compareProfiles: true, description);
+            SignatureVerifier.Verify(expected, plan.VerificationManifest, compareProfiles: true, description);
             // Same tensors (verified); indices follow the expected (generated) order, layout and source come from the engine.
             var actual = plan.Manifest;
             var signature = new BindingManifest(actual.Source, expected.Tensors.Select(e => actual.Find(e.Name)!), actual.Profiles);

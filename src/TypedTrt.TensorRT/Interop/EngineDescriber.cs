@@ -16,14 +16,21 @@ internal sealed unsafe class OpenedPlan : IDisposable
         Header = header;
         LoadedVersion = loadedVersion;
         Manifest = manifest;
+        VerificationManifest = manifest;
     }
 
     internal TensorRtPlanHeader Header { get; }
 
     internal Version LoadedVersion { get; }
 
-    /// <summary>The engine as it is: every IO tensor in engine order with layout, every profile.</summary>
+    /// <summary>The engine as it is: every IO tensor in engine order with layout, every profile (ranges for dynamic inputs).</summary>
     internal BindingManifest Manifest { get; private set; }
+
+    /// <summary>
+    /// <see cref="Manifest"/> with profile ranges for static inputs too (min = opt = max = the shape), so that expected
+    /// signatures that list static inputs in their profiles verify as well; extra ranges are not differences.
+    /// </summary>
+    internal BindingManifest VerificationManifest { get; private set; }
 
     /// <summary>
     /// Reads the plan header, loads the shim and TensorRT, compares the plan's TensorRT version with the loaded one,
@@ -70,7 +77,8 @@ internal sealed unsafe class OpenedPlan : IDisposable
             fixed (byte* p = plan)
                 Native.Check(NativeMethods.EngineDeserialize(runtime, p, (ulong)plan.Length, &engine), "ttrt_engine_deserialize");
             opened.Engine = engine;
-            opened.Manifest = Describe(engine, source);
+            opened.Manifest = Describe(engine, source, staticInputRanges: false);
+            opened.VerificationManifest = Describe(engine, source, staticInputRanges: true);
             return opened;
         }
         catch
@@ -133,8 +141,8 @@ internal sealed unsafe class OpenedPlan : IDisposable
         }
     }
 
-    /// <summary>Builds the manifest of a deserialized engine: all IO tensors (engine order) with layout for profile 0, and every profile's min/opt/max for inputs with dynamic dimensions.</summary>
-    internal static BindingManifest Describe(nint engine, ModelSource source)
+    /// <summary>Builds the manifest of a deserialized engine: all IO tensors (engine order) with layout for profile 0, and every profile's min/opt/max for inputs with dynamic dimensions (all inputs with <paramref name="staticInputRanges"/>).</summary>
+    internal static BindingManifest Describe(nint engine, ModelSource source, bool staticInputRanges)
     {
         int count = 0, profiles = 0;
         Native.Check(NativeMethods.EngineIoCount(engine, &count), "ttrt_engine_io_count");
@@ -158,7 +166,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
             var ranges = new List<ProfileShape>();
             for (int i = 0; i < count; i++)
             {
-                if (tensors[i].Mode != TensorMode.Input || !tensors[i].IsDynamic)
+                if (tensors[i].Mode != TensorMode.Input || !(tensors[i].IsDynamic || staticInputRanges))
                     continue;
                 TtrtDims min, opt, max;
                 fixed (byte* n = names[i])
