@@ -41,7 +41,7 @@ for dir in "$hdrs"/*/; do
         -I"$src/include" -isystem "$inc" -o "$work/nvcc_$tag.so" "$src/src/shim.cpp" -ldl
     step "$tag cmake" bash -c "cmake -S '$src' -B '$work/cmake_$tag' -DTensorRT_ROOT='$dir' >'$work/cmake_$tag.log' 2>&1 \
         && grep 'typedtrt' '$work/cmake_$tag.log'; cmake --build '$work/cmake_$tag' -j 8 2>&1 | tail -4 \
-        && test -f '$work/cmake_$tag/libtypedtrt_shim.so' && (cd '$work/cmake_$tag' && ctest --output-on-failure 2>&1 | tail -3; exit \${PIPESTATUS[0]})"
+        && test -f '$work/cmake_$tag/libtypedtrt_trt.so' && (cd '$work/cmake_$tag' && ctest --output-on-failure 2>&1 | tail -3; exit \${PIPESTATUS[0]})"
     step "$tag loader" bash "$src/test/run_loader_check.sh" "$inc" "$cuda_inc"
 done
 echo

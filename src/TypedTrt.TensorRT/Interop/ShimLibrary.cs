@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace TypedTrt.TensorRT.Interop;
+
+/// <summary>
+/// Finds, loads and ABI-checks the native shim once per process, and answers the runtime's
+/// <see cref="NativeLibrary.SetDllImportResolver"/> callback for <see cref="NativeMethods.LibraryName"/> with it, so the
+/// <c>[LibraryImport]</c>s never fall back to default probing and never throw a raw <see cref="DllNotFoundException"/>.
+/// Search order: (1) an explicit path (<see cref="TensorRtRuntime.NativeLibraryPath"/> or the engine options),
+/// (2) the <c>TYPEDTRT_NATIVE_LIB</c> environment variable, (3) <c>runtimes/&lt;rid&gt;/native/</c> and the folder of
+/// the application, (4) the operating system's library search path. A configured (1, 2) path that fails is an error;
+/// it never silently falls back to another file.
+/// </summary>
+internal static unsafe class ShimLibrary
+{
+    internal const int ExpectedAbiMajor = 1;
+    internal const int ExpectedAbiMinor = 0;
+    internal const string EnvironmentVariable = "TYPEDTRT_NATIVE_LIB";
+
+    private static readonly Lock Gate = new();
+    private static nint s_handle;
+    private static string? s_path;
+    private static bool s_resolverSet;
+
+    /// <summary>Whether the shim is loaded.</summary>
+    internal static bool IsLoaded => Volatile.Read(ref s_handle) != 0;
+
+    /// <summary>The loaded shim's path, or <see langword="null"/>.</summary>
+    internal static string? LoadedPath => IsLoaded ? s_path : null;
+
+    /// <summary>The file name of the shim on this platform.</summary>
+    internal static string PlatformFileName =>
+        OperatingSystem.IsWindows() ? NativeMethods.LibraryName + ".dll"
+        : OperatingSystem.IsMacOS() ? "lib" + NativeMethods.LibraryName + ".dylib"
+        : "lib" + NativeMethods.LibraryName + ".so";
+
+    /// <summary>Loads the shim if it is not loaded yet. Thread-safe; a failure is not cached (a later call searches again).</summary>
+    /// <param name="explicitPath">An explicit path from options; overrides <see cref="TensorRtRuntime.NativeLibraryPath"/>.</param>
+    /// <exception cref="TensorRtUnavailableException">No usable shim was found; the message lists what was tried.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="explicitPath"/> names another file than the one already loaded.</exception>
+    internal static void EnsureLoaded(string? explicitPath = null)
+    {
+        if (!IsLoaded)
+        {
+            lock (Gate)
+            {
+                if (!IsLoaded)
+                {
+                    if (!s_resolverSet)
+                    {
+                        NativeLibrary.SetDllImportResolver(typeof(ShimLibrary).Assembly, Resolve);
+                        s_resolverSet = true;
+                    }
+
+                    var (handle, path) = Load(
+                        explicitPath ?? TensorRtRuntime.NativeLibraryPath,
+                        explicitPath is not null ? "the engine options' NativeLibraryPath" : "TensorRtRuntime.NativeLibraryPath",
+                        Environment.GetEnvironmentVariable(EnvironmentVariable),
+                        AppContext.BaseDirectory,
+                        searchSystemPath: true);
+                    s_path = path;
+                    Volatile.Write(ref s_handle, handle);
+                }
+                else
+                {
+                    CheckSameFile(explicitPath);
+                    return;
+                }
+            }
+
+            TensorRtRuntime.OnShimLoaded();
+            return;
+        }
+
+        CheckSameFile(explicitPath);
+    }
+
+    private static void CheckSameFile(string? explicitPath)
+    {
+        if (explicitPath is null || s_path is null)
+            return;
+        if (!string.Equals(Path.GetFullPath(explicitPath), s_path, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"The TypedTrt shim is already loaded from '{s_path}'; it cannot be switched to '{explicitPath}' (one shim per process). " +
+                "Set the path before the first use of TensorRT, or leave it unset in later options.");
+        }
+    }
+
+    private static nint Resolve(string libraryName, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName != NativeMethods.LibraryName)
+            return 0;
+        EnsureLoaded();
+        return s_handle;
+    }
+
+    /// <summary>
+    /// The search itself, without touching process state (tests call it directly): returns a loaded, ABI-compatible
+    /// handle and its full path, or throws <see cref="TensorRtUnavailableException"/> naming every place tried.
+    /// </summary>
+    internal static (nint Handle, string Path) Load(string? explicitPath, string explicitSource, string? environmentPath, string? appDirectory, bool searchSystemPath)
+    {
+        var tried = new List<string>();
+        if (!string.IsNullOrEmpty(explicitPath))
+        {
+            if (TryLoadFile(explicitPath, explicitSource, tried) is { } r)
+                return r;
+            throw Unavailable(tried, $"{explicitSource} is set to '{explicitPath}', and that file could not be loaded.");
+        }
+
+        if (!string.IsNullOrEmpty(environmentPath))
+        {
+            if (TryLoadFile(environmentPath, $"environment variable {EnvironmentVariable}", tried) is { } r)
+                return r;
+            throw Unavailable(tried, $"The environment variable {EnvironmentVariable} is set to '{environmentPath}', and that file could not be loaded.");
+        }
+
+        if (!string.IsNullOrEmpty(appDirectory))
+        {
+            foreach (string rid in RuntimeIdentifiers())
+            {
+                if (TryLoadFile(Path.Combine(appDirectory, "runtimes", rid, "native", PlatformFileName), $"runtimes/{rid}/native", tried) is { } r)
+                    return r;
+            }
+
+            if (TryLoadFile(Path.Combine(appDirectory, PlatformFileName), "the application folder", tried) is { } app)
+                return app;
+        }
+
+        if (searchSystemPath)
+        {
+            string where = OperatingSystem.IsWindows() ? "the DLL search path (PATH)" : OperatingSystem.IsMacOS() ? "the dyld search path" : "the system library search path (LD_LIBRARY_PATH, ldconfig)";
+            if (NativeLibrary.TryLoad(PlatformFileName, out nint handle))
+            {
+                string path = PlatformFileName + " (found through " + where + ")";
+                CheckAbi(handle, path, tried);
+                return (handle, path);
+            }
+
+            tried.Add($"'{PlatformFileName}' through {where}: not found");
+        }
+
+        throw Unavailable(tried, null);
+    }
+
+    private static (nint, string)? TryLoadFile(string path, string source, List<string> tried)
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            tried.Add($"{path} ({source}): not a valid path ({e.Message})");
+            return null;
+        }
+
+        if (!File.Exists(full))
+        {
+            tried.Add($"{full} ({source}): does not exist");
+            return null;
+        }
+
+        nint handle;
+        try
+        {
+            handle = NativeLibrary.Load(full);
+        }
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+        {
+            tried.Add($"{full} ({source}): exists but could not be loaded: {e.Message}");
+            return null;
+        }
+
+        CheckAbi(handle, full, tried);
+        return (handle, full);
+    }
+
+    /// <summary>Checks <c>ttrt_abi_version()</c>: same major, minor at least the expected one. Frees the library and throws otherwise.</summary>
+    private static void CheckAbi(nint handle, string path, List<string> tried)
+    {
+        if (!NativeLibrary.TryGetExport(handle, "ttrt_abi_version", out nint fn))
+        {
+            NativeLibrary.Free(handle);
+            tried.Add($"{path}: loaded, but it exports no ttrt_abi_version; it is not the TypedTrt shim");
+            throw Unavailable(tried, $"'{path}' is not the TypedTrt shim (no ttrt_abi_version export).");
+        }
+
+        int version = ((delegate* unmanaged[Cdecl]<int>)fn)();
+        int major = version >> 16, minor = version & 0xFFFF;
+        if (major != ExpectedAbiMajor || minor < ExpectedAbiMinor)
+        {
+            NativeLibrary.Free(handle);
+            string needed = string.Create(CultureInfo.InvariantCulture, $"{ExpectedAbiMajor}.x with x >= {ExpectedAbiMinor}");
+            tried.Add(string.Create(CultureInfo.InvariantCulture, $"{path}: implements C ABI {major}.{minor}, needed {needed}"));
+            throw new TensorRtUnavailableException(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The TypedTrt shim '{path}' implements C ABI {major}.{minor}, but this TypedTrt.TensorRT needs ABI {needed}. ") +
+                (major > ExpectedAbiMajor || (major == ExpectedAbiMajor && minor < ExpectedAbiMinor)
+                    ? "The shim and the TypedTrt.TensorRT assembly come from different TypedTrt versions: "
+                    : "The shim is older than this TypedTrt.TensorRT: ") +
+                "rebuild the shim from the native/ folder of the TypedTrt version you reference (see docs/tensorrt.md).",
+                TensorRtStatus.VersionMismatch, "ttrt_abi_version", "", tried);
+        }
+    }
+
+    internal static IEnumerable<string> RuntimeIdentifiers()
+    {
+        string os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+        string arch = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => "x64",
+            Architecture.Arm64 => "arm64",
+            Architecture.X86 => "x86",
+            Architecture.Arm => "arm",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        string portable = os + "-" + arch;
+        string current = RuntimeInformation.RuntimeIdentifier;
+        if (!string.Equals(current, portable, StringComparison.Ordinal))
+            yield return current;
+        yield return portable;
+    }
+
+    private static TensorRtUnavailableException Unavailable(List<string> tried, string? lead)
+    {
+        string rid = RuntimeIdentifiers().Last();
+        string message =
+            (lead ?? $"The TypedTrt TensorRT shim ({PlatformFileName}) was not found.") + Environment.NewLine +
+            "Tried:" + string.Concat(tried.Select(t => Environment.NewLine + "  - " + t)) + Environment.NewLine +
+            $"To use TensorRT: build the shim from TypedTrt's native/ folder with CMake against TensorRT 10.x (see native/README.md and docs/tensorrt.md), " +
+            $"then put {PlatformFileName} next to the application or in runtimes/{rid}/native/, or set the environment variable {EnvironmentVariable} " +
+            "(or TensorRtRuntime.NativeLibraryPath) to its full path. At run time the shim also needs the TensorRT 10 runtime libraries " +
+            (OperatingSystem.IsWindows() ? "(nvinfer_10.dll on PATH)" : "(libnvinfer.so.10 on LD_LIBRARY_PATH or in ldconfig)") +
+            " and an NVIDIA driver.";
+        return new TensorRtUnavailableException(message, TensorRtStatus.LibraryNotFound, null, "", tried.ToArray());
+    }
+}
