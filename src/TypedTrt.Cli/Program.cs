@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using TypedTrt.Inspection;
 using TypedTrt.Manifest;
+using TypedTrt.TensorRT;
 
 namespace TypedTrt.Cli;
 
@@ -19,9 +20,13 @@ public static class Program
 
     internal const string Usage = """
         Usage: typedtrt inspect <model> [--format table|json] [--out FILE] [--profile NAME=MIN..MAX:OPT[,...]]...
+                                        [--write-sidecar]
 
-          <model>             an ONNX model (.onnx) or a TensorRT engine (.engine/.plan with its
-                              <engine>.bindings.json sidecar manifest)
+          <model>             an ONNX model (.onnx) or a TensorRT engine (.engine/.plan). An engine is read
+                              with TensorRT when it is installed, otherwise from its <engine>.bindings.json
+                              sidecar manifest
+          --write-sidecar     (engines, needs TensorRT) read the engine with TensorRT and write its sidecar
+                              manifest <engine>.bindings.json next to it
           --format table      print a table of inputs and outputs (default)
           --format json       print the binding manifest (typedtrt.bindings/v1)
           --out FILE          also write the binding manifest to FILE
@@ -55,6 +60,7 @@ public static class Program
             return UsageError(stderr, $"unknown command '{args[0]}'.");
 
         string? file = null, format = "table", outFile = null;
+        bool writeSidecar = false;
         var profiles = new List<string>();
         for (int i = 1; i < args.Length; i++)
         {
@@ -76,7 +82,8 @@ public static class Program
                         profiles.Add(v);
                     break;
                 case "--write-sidecar":
-                    return UsageError(stderr, "--write-sidecar needs the TensorRT backend, which this version of typedtrt does not have yet.");
+                    writeSidecar = true;
+                    break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal))
                     {
@@ -115,11 +122,17 @@ public static class Program
         BindingManifest manifest;
         try
         {
-            manifest = ModelInspector.Inspect(file, new InspectionOptions { Profiles = specs });
+            manifest = EngineInspection.TryInspectWithTensorRt(file, writeSidecar, stderr)
+                ?? ModelInspector.Inspect(file, new InspectionOptions { Profiles = specs });
         }
         catch (ModelInspectionException e)
         {
             stderr.WriteLine(OneLine($"typedtrt: {e.Message}"));
+            return BadInput;
+        }
+        catch (Exception e) when (e is TensorRtException or InvalidDataException)
+        {
+            stderr.WriteLine(OneLine($"typedtrt: {file}: {e.Message}"));
             return BadInput;
         }
 #pragma warning disable CA1031 // the one place that turns any bug into one line instead of a stack trace

@@ -231,7 +231,7 @@ public static class ModelInspector
         {
             throw new ModelInspectionException(path,
                 $"a TensorRT plan (built by TensorRT {header.TensorRTVersion}) keeps its inputs and outputs in a form only TensorRT can read, and there is no sidecar manifest '{sidecarName}' next to it. "
-                + $"Ways forward: inspect the engine where TensorRT is installed with 'typedtrt inspect {engineName} --write-sidecar' (comes with the TensorRT backend); or write or obtain '{sidecarName}' (a typedtrt.bindings/v1 manifest); or inspect the ONNX model the engine was built from.");
+                + $"Ways forward: inspect the engine where TensorRT and the TypedTrt shim are installed with 'typedtrt inspect {engineName} --write-sidecar' (see docs/tensorrt.md); or write or obtain '{sidecarName}' (a typedtrt.bindings/v1 manifest); or inspect the ONNX model the engine was built from.");
         }
 
         BindingManifest manifest;
