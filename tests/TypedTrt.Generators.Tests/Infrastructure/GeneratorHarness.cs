@@ -17,7 +17,7 @@ internal sealed record ManifestFile(string Path, string Text, IReadOnlyDictionar
         new($"{folder}/{name}", File.ReadAllText(System.IO.Path.Combine(GeneratorHarness.TestDirectory, "Manifests", name)), metadata ?? Meta(("TypedTrtNamespace", "MyApp.Models")));
 
     public static IReadOnlyDictionary<string, string> Meta(params (string Key, string Value)[] pairs) =>
-        pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        pairs.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
 }
 
 internal static class GeneratorHarness
