@@ -114,10 +114,10 @@ internal static class UnifiedDiff
         {
             if (x < n && y < m && a[x] == b[y])
                 ops.Add((' ', a[x], x++, y++));
-            else if (y < m && (x == n || lcs[x, y + 1] >= lcs[x + 1, y]))
-                ops.Add(('+', b[y], x, y++));
-            else
+            else if (x < n && (y == m || lcs[x + 1, y] >= lcs[x, y + 1]))
                 ops.Add(('-', a[x], x++, y));
+            else
+                ops.Add(('+', b[y], x, y++));
         }
 
         var sb = new StringBuilder($"--- {name} (verified)\n+++ {name} (received)\n");
