@@ -1,0 +1,12 @@
+using Microsoft.CodeAnalysis.Text;
+
+namespace TypedTrt.Generators.Model;
+
+/// <summary>
+/// A diagnostic to report, as plain data (a <see cref="Microsoft.CodeAnalysis.Location"/> is made only when reporting,
+/// so the pipeline stays equatable).
+/// </summary>
+internal sealed record DiagnosticInfo(string Id, string FilePath, TextSpan Span, LinePositionSpan LineSpan, EquatableArray<string> Arguments);
+
+/// <summary>The result of parsing one manifest: a model to emit (null when the manifest is unusable) and diagnostics.</summary>
+internal sealed record ParseResult(BindingModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
