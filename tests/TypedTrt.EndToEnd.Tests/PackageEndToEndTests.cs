@@ -12,10 +12,7 @@ namespace TypedTrt.EndToEnd.Tests;
 /// </summary>
 public sealed class PackageEndToEndTests(ITestOutputHelper output)
 {
-    private static readonly string RepoRoot = FindRepoRoot();
-
-    private static string FindRepoRoot([CallerFilePath] string path = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+    private static readonly string RepoRoot = TypedTrt.Tests.Shared.RepoPaths.Root;
 
     [Fact]
     public void ConsumerBuildsAgainstPackedPackage()

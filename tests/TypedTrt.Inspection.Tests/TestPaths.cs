@@ -2,24 +2,13 @@ namespace TypedTrt.Inspection.Tests;
 
 internal static class TestPaths
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => TypedTrt.Tests.Shared.RepoPaths.Root;
 
     public static string Models => Path.Combine(RepoRoot, "tests", "models");
 
     public static string ThirdParty => Path.Combine(Models, "third-party");
 
     public static string Model(string name) => Path.Combine(Models, name);
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "TypedTrt.sln")))
-                return d.FullName;
-        }
-
-        throw new InvalidOperationException("TypedTrt.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>A temporary folder deleted on dispose.</summary>

@@ -22,10 +22,7 @@ internal sealed record ManifestFile(string Path, string Text, IReadOnlyDictionar
 
 internal static class GeneratorHarness
 {
-    public static string TestDirectory { get; } = FindTestDirectory();
-
-    private static string FindTestDirectory([CallerFilePath] string path = "") =>
-        System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(path))!;
+    public static string TestDirectory { get; } = TypedTrt.Tests.Shared.RepoPaths.Combine("tests", "TypedTrt.Generators.Tests");
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
     {
