@@ -12,11 +12,11 @@ public sealed class NvrtcRunnerTests
 
     private sealed record Request(int Batch, float[] A, float[] B, int[] Bias);
 
-    private static Request Make(int seed, int batch)
+    private static Request Make(int seed, int batch, int width = Width)
     {
         var rng = new Random(seed);
-        var a = new float[batch * Width];
-        var b = new float[batch * Width];
+        var a = new float[batch * width];
+        var b = new float[batch * width];
         var bias = new int[batch];
         for (int i = 0; i < a.Length; i++)
         {
@@ -29,7 +29,7 @@ public sealed class NvrtcRunnerTests
         return new Request(batch, a, b, bias);
     }
 
-    private static void Check(Request r, int seed, ReadOnlySpan<float> sum, ReadOnlySpan<float> prod, ReadOnlySpan<float> rowdot, ReadOnlySpan<long> greater)
+    private static void Check(Request r, int seed, int width, ReadOnlySpan<float> sum, ReadOnlySpan<float> prod, ReadOnlySpan<float> rowdot, ReadOnlySpan<long> greater)
     {
         Assert.Equal(r.A.Length, sum.Length);
         Assert.Equal(r.Batch, rowdot.Length);
@@ -43,10 +43,10 @@ public sealed class NvrtcRunnerTests
         {
             float dot = 0;
             long gt = 0;
-            for (int j = 0; j < Width; j++)
+            for (int j = 0; j < width; j++)
             {
-                dot += r.A[row * Width + j] * r.B[row * Width + j];
-                gt += r.A[row * Width + j] > r.B[row * Width + j] ? 1 : 0;
+                dot += r.A[row * width + j] * r.B[row * width + j];
+                gt += r.A[row * width + j] > r.B[row * width + j] ? 1 : 0;
             }
 
             if (rowdot[row] != dot + r.Bias[row] || greater[row] != gt)
@@ -54,20 +54,20 @@ public sealed class NvrtcRunnerTests
         }
     }
 
-    private static async Task RunLeaseAsync(InferenceRunner runner, int seed, int batch, CancellationToken ct)
+    private static async Task RunLeaseAsync(InferenceRunner runner, int seed, int batch, CancellationToken ct, int width = Width)
     {
-        var r = Make(seed, batch);
+        var r = Make(seed, batch, width);
         using var lease = await runner.AcquireAsync(ct);
-        lease.SetInputShape(0, [batch, Width]);
-        lease.SetInputShape(1, [batch, Width]);
+        lease.SetInputShape(0, [batch, width]);
+        lease.SetInputShape(1, [batch, width]);
         lease.SetInputShape(2, [batch]);
         r.A.CopyTo(lease.GetInputSpan<float>(0));
         r.B.CopyTo(lease.GetInputSpan<float>(1));
         r.Bias.CopyTo(lease.GetInputSpan<int>(2));
         await lease.RunAsync(ct);
-        Assert.Equal([batch, Width], lease.GetOutputShape(3).ToArray());
+        Assert.Equal([batch, width], lease.GetOutputShape(3).ToArray());
         Assert.Equal([batch], lease.GetOutputShape(6).ToArray());
-        Check(r, seed, lease.GetOutputSpan<float>(3), lease.GetOutputSpan<float>(4), lease.GetOutputSpan<float>(5), lease.GetOutputSpan<long>(6));
+        Check(r, seed, width, lease.GetOutputSpan<float>(3), lease.GetOutputSpan<float>(4), lease.GetOutputSpan<float>(5), lease.GetOutputSpan<long>(6));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class NvrtcRunnerTests
                     InferenceInput.Create<float>(1, r.B, [batch, Width]),
                     InferenceInput.Create<int>(2, r.Bias, [batch]),
                 ], Ct);
-            Check(r, i, result.GetOutput("sum").AsSpan<float>(), result.GetOutput("prod").AsSpan<float>(),
+            Check(r, i, Width, result.GetOutput("sum").AsSpan<float>(), result.GetOutput("prod").AsSpan<float>(),
                 result.GetOutput("rowdot").AsSpan<float>(), result.GetOutput("greater").AsSpan<long>());
         }, Ct)));
     }
@@ -201,14 +201,13 @@ public sealed class NvrtcRunnerTests
         using var ctx = CudaContext.RetainPrimary(0);
         using var engine = NvrtcTestEngine.CreateElementwise(1024, maxBatch: 8192); // 32 MiB per [batch, width] tensor
         await using (var warm = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1 }))
-            await RunLeaseAsync(warm, 0, 1, Ct);
+            await RunLeaseAsync(warm, 0, 1, Ct, width: 1024);
         long pinned0 = CudaDiagnostics.LivePinnedBytes, device0 = CudaDiagnostics.LiveDeviceBytes;
         var (free0, _) = ctx.GetMemoryInfo();
         long freeDuring;
         await using (var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 4 }))
         {
-            var lease = await runner.AcquireAsync(Ct);
-            lease.Dispose();
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(i => RunLeaseAsync(runner, i, 1 + i * 100, Ct, width: 1024)));
             freeDuring = ctx.GetMemoryInfo().Free;
             Assert.True(CudaDiagnostics.LivePinnedBytes - pinned0 >= 4L * 4 * 32 * 1024 * 1024, "pinned buffers were allocated");
         }
