@@ -168,6 +168,32 @@ public sealed class NvrtcRunnerTests
     }
 
     [Fact]
+    public async Task DriverErrorInEnqueue_FailsThatRequestOnly()
+    {
+        Gpu.Require();
+        using var engine = NvrtcTestEngine.CreateElementwise(Width, maxBatch: 16);
+        engine.InvalidLaunchBatch = 5;
+        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 2 });
+        int failed = 0;
+        await Task.WhenAll(Enumerable.Range(0, 160).Select(i => Task.Run(async () =>
+        {
+            int batch = 1 + (i % 16);
+            if (batch != 5)
+            {
+                await RunLeaseAsync(runner, i, batch, Ct);
+                return;
+            }
+
+            var ex = await Assert.ThrowsAsync<CudaException>(() => RunLeaseAsync(runner, i, batch, Ct));
+            Assert.Equal("cuLaunchKernel", ex.Call);
+            Assert.Equal("CUDA_ERROR_INVALID_VALUE", ex.ErrorName);
+            Assert.False(ex.IsSticky);
+            Interlocked.Increment(ref failed);
+        }, Ct)));
+        Assert.Equal(10, failed);
+    }
+
+    [Fact]
     public async Task DisposeAsync_WithWorkInFlight()
     {
         Gpu.Require();
@@ -186,7 +212,7 @@ public sealed class NvrtcRunnerTests
                 Interlocked.Increment(ref refused);
             }
         }, Ct)).ToArray();
-        await Task.Delay(30, Ct);
+        Assert.True(SpinWait.SpinUntil(() => engine.Enqueues >= 1, TimeSpan.FromSeconds(30)), "no request started");
         await runner.DisposeAsync();
         await Task.WhenAll(tasks);
         Assert.Equal(2000, done + refused);

@@ -61,7 +61,8 @@ public sealed class RunnerTests
         var tasks = Enumerable.Range(0, 400).Select(i => Task.Run(() => RunAndCheckAsync(runner, i, 1 + (i % 8), Ct), Ct));
         await Task.WhenAll(tasks);
         Assert.Equal(400, engine.Enqueues);
-        Assert.InRange(engine.MaxConcurrentEnqueues, 2, 4);
+        // Never more enqueues at once than slots; how many run in parallel depends on the thread pool (1 on a 1-core CI box).
+        Assert.InRange(engine.MaxConcurrentEnqueues, 1, 4);
     }
 
     [Fact]
@@ -184,7 +185,8 @@ public sealed class RunnerTests
                 Interlocked.Increment(ref refused);
             }
         }, Ct)).ToArray();
-        await Task.Delay(20, Ct);
+        // Dispose once work is really in flight (robust on a slow CI machine).
+        Assert.True(SpinWait.SpinUntil(() => engine.Enqueues >= 1, TimeSpan.FromSeconds(30)), "no request started");
         await runner.DisposeAsync();
         Assert.Equal(3, engine.ContextsDisposed);
         Assert.False(engine.Disposed);

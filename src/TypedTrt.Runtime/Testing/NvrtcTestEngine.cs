@@ -166,6 +166,13 @@ public sealed class NvrtcTestEngine : IInferenceEngine
     /// <summary>A batch size for which <see cref="IEngineContext.Enqueue"/> throws <see cref="InvalidOperationException"/> (a per-request failure); <see langword="null"/> for none.</summary>
     public int? FailingBatch { get; set; }
 
+    /// <summary>
+    /// A batch size for which the element-wise kernel is launched with an invalid block size, so <c>cuLaunchKernel</c>
+    /// fails with the non-sticky <c>CUDA_ERROR_INVALID_VALUE</c> (a real driver error that leaves the context usable);
+    /// <see langword="null"/> for none.
+    /// </summary>
+    public int? InvalidLaunchBatch { get; set; }
+
     /// <summary>Number of enqueues so far (all contexts).</summary>
     public long Enqueues => Interlocked.Read(ref _enqueues);
 
@@ -283,7 +290,8 @@ public sealed class NvrtcTestEngine : IInferenceEngine
                 throw new InvalidOperationException("A buffer is smaller than the batch needs.");
             ulong a = (ulong)_addr[0], b = (ulong)_addr[1], bias = (ulong)_addr[2], sum = (ulong)_addr[3], prod = (ulong)_addr[4], dot = (ulong)_addr[5], gt = (ulong)_addr[6];
             nint* ew = stackalloc nint[] { (nint)(&a), (nint)(&b), (nint)(&sum), (nint)(&prod), (nint)(&n) };
-            engine._ew.Launch((uint)Math.Min((n + 255) / 256, 1024), 256, stream, new ReadOnlySpan<nint>(ew, 5));
+            uint block = engine.InvalidLaunchBatch == batch ? 4096u : 256u; // > 1024 threads per block: CUDA_ERROR_INVALID_VALUE
+            engine._ew.Launch((uint)Math.Min((n + 255) / 256, 1024), block, stream, new ReadOnlySpan<nint>(ew, 5));
             nint* rows = stackalloc nint[] { (nint)(&a), (nint)(&b), (nint)(&bias), (nint)(&dot), (nint)(&gt), (nint)(&width) };
             engine._rows.Launch((uint)batch, 256, stream, new ReadOnlySpan<nint>(rows, 6));
         }
