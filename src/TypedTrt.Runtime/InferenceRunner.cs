@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using TypedTrt.Manifest;
+using TypedTrt.Runtime.Cuda;
 using TypedTrt.Runtime.Engine;
 
 namespace TypedTrt.Runtime;
@@ -21,49 +24,526 @@ public sealed class InferenceRunnerOptions
 /// non-blocking stream, pinned host buffers and device buffers sized from the signature (max profile shape for
 /// dynamic dims). Safe for any number of concurrent callers.
 /// </summary>
+/// <remarks>
+/// <para>Device engines (<see cref="BufferPlacement.Device"/>): each request copies its inputs host→device, enqueues the
+/// engine and copies its outputs device→host on the slot's stream; a stream callback completes the request, so no
+/// thread blocks per request. Host engines (<see cref="BufferPlacement.Host"/>) get the slot's host buffers bound
+/// directly and run on the thread pool; they need no CUDA driver.</para>
+/// <para>Errors belong to one request: an exception from the engine or from a driver call fails that request's
+/// <see cref="InferenceLease.RunAsync"/> and the slot stays usable. Sticky CUDA errors
+/// (<see cref="CudaException.IsSticky"/>: illegal address, device assert...) are the exception: they corrupt the whole
+/// CUDA context, so every later request fails too and the process has to recreate its CUDA state.</para>
+/// <para>Cancellation is observed while waiting for a slot and before the request is enqueued; enqueued GPU work
+/// cannot be cancelled and runs to completion.</para>
+/// </remarks>
 public sealed partial class InferenceRunner : IAsyncDisposable
 {
+    private readonly IInferenceEngine _engine;
+    private readonly TensorPlan[] _plan;
+    private readonly RunnerSlot[] _slots;
+    private readonly ConcurrentQueue<RunnerSlot> _free = new();
+    private readonly SemaphoreSlim _available;
+    private int _disposed;
+    private Task? _disposeTask;
+
     /// <summary>Creates a runner over an engine (takes no ownership of the engine).</summary>
+    /// <exception cref="ArgumentException">The options do not fit the engine (profile index, a dynamic input without a profile range, an unsupported tensor type).</exception>
+    /// <exception cref="CudaUnavailableException">A device engine on a machine without an NVIDIA driver.</exception>
     public InferenceRunner(IInferenceEngine engine, InferenceRunnerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        throw new NotImplementedException("Implemented by the runtime work (issue 3).");
+        options ??= new InferenceRunnerOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Streams, 1, nameof(options));
+        _engine = engine;
+        Signature = engine.Signature;
+        Placement = engine.Placement;
+        ProfileIndex = options.ProfileIndex;
+        _plan = BuildPlan(Signature, options.ProfileIndex);
+        _slots = new RunnerSlot[options.Streams];
+        _available = new SemaphoreSlim(0, options.Streams);
+        try
+        {
+            if (Placement == BufferPlacement.Device)
+                Cuda = CudaContext.RetainPrimary(options.DeviceOrdinal);
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                _slots[i] = new RunnerSlot(this, i, _plan);
+                _slots[i].CreateContext(engine, Cuda, options.ProfileIndex);
+            }
+
+            ResolveOutputCapacities(_slots[0].Context!);
+            foreach (var slot in _slots)
+            {
+                slot.AllocateBuffers(Cuda);
+                _free.Enqueue(slot);
+            }
+
+            _available.Release(_slots.Length);
+        }
+        catch
+        {
+            var errors = new List<Exception>();
+            foreach (var slot in _slots)
+                slot?.DisposeResources(errors);
+            Cuda?.Dispose();
+            _available.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The engine's signature.</summary>
-    public BindingManifest Signature => throw new NotImplementedException();
+    public BindingManifest Signature { get; }
 
     /// <summary>Number of slots.</summary>
-    public int SlotCount => throw new NotImplementedException();
+    public int SlotCount => _slots.Length;
+
+    /// <summary>Where the engine expects tensor memory.</summary>
+    public BufferPlacement Placement { get; }
+
+    /// <summary>The optimization profile every slot uses.</summary>
+    public int ProfileIndex { get; }
+
+    /// <summary>The CUDA context of device engines (the device's primary context), or <see langword="null"/> for host engines.</summary>
+    public CudaContext? Cuda { get; }
+
+    /// <summary>The largest shape slots are sized for: the profile's max for dynamic inputs, the resolved max for outputs.</summary>
+    public ReadOnlySpan<long> GetMaxShape(int tensorIndex) => GetPlan(tensorIndex).Max;
+
+    /// <summary>The bytes each slot's buffer holds for a tensor.</summary>
+    public long GetBufferCapacity(int tensorIndex) => GetPlan(tensorIndex).Capacity;
 
     /// <summary>Waits for a free slot and leases it. Cancellation applies while waiting.</summary>
-    public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <exception cref="ObjectDisposedException">The runner is disposed or being disposed.</exception>
+    public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
+        if (_available.Wait(0, CancellationToken.None))
+            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot()));
+        return AcquireSlowAsync(cancellationToken);
+    }
 
-    /// <summary>Waits for work in flight, then frees every slot.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    private async ValueTask<InferenceLease> AcquireSlowAsync(CancellationToken cancellationToken)
+    {
+        await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new InferenceLease(TakeSlot());
+    }
+
+    private async ValueTask<RunnerSlot> AcquireSlotAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_available.Wait(0, CancellationToken.None))
+            await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return TakeSlot();
+    }
+
+    private RunnerSlot TakeSlot()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _available.Release();
+            throw new ObjectDisposedException(nameof(InferenceRunner));
+        }
+
+        if (!_free.TryDequeue(out var slot))
+            throw new InvalidOperationException("Internal error: a slot count was available but no slot was free.");
+        slot.OnLeased();
+        return slot;
+    }
+
+    internal void ReturnSlot(RunnerSlot slot)
+    {
+        _free.Enqueue(slot);
+        _available.Release();
+    }
+
+    /// <summary>
+    /// Convenience entry: leases a slot, copies each input from caller memory, runs, and returns the outputs as owned
+    /// arrays. Every input of the signature must be given exactly once.
+    /// </summary>
+    /// <param name="inputs">One entry per input (any order).</param>
+    /// <param name="cancellationToken">Observed while waiting for a slot and before enqueue.</param>
+    /// <exception cref="ArgumentException">A missing, repeated or unknown input; a shape outside the profile; data whose length does not match its shape.</exception>
+    public async ValueTask<InferenceResult> RunAsync(IReadOnlyList<InferenceInput> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ValidateInputSet(inputs);
+        RunnerSlot slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var input in inputs)
+            {
+                var binding = _plan[input.TensorIndex].Binding;
+                if (binding.IsDynamic || !input.Shape.IsEmpty)
+                {
+                    if (input.Shape.IsEmpty && binding.Rank > 0)
+                        throw new ArgumentException($"Input '{binding.Name}' has dynamic dimensions; give its shape.", nameof(inputs));
+                    slot.SetInputShape(input.TensorIndex, input.Shape.Span);
+                }
+
+                Span<byte> dst = slot.GetInputSpan<byte>(input.TensorIndex);
+                if (input.Data.Length != dst.Length)
+                    throw new ArgumentException($"Input '{binding.Name}' at shape [{string.Join(", ", slot.GetInputShape(input.TensorIndex).ToArray())}] takes {dst.Length} bytes; got {input.Data.Length}.", nameof(inputs));
+                input.Data.Span.CopyTo(dst);
+            }
+
+            await slot.RunAsync(cancellationToken).ConfigureAwait(false);
+            var outputs = new List<InferenceOutput>();
+            foreach (var p in _plan)
+            {
+                if (p.IsInput)
+                    continue;
+                outputs.Add(new InferenceOutput(p.Index, p.Binding, slot.GetOutputShape(p.Index).ToArray(), slot.GetOutputSpan<byte>(p.Index).ToArray()));
+            }
+
+            return new InferenceResult(outputs);
+        }
+        finally
+        {
+            slot.Release();
+        }
+    }
+
+    private void ValidateInputSet(IReadOnlyList<InferenceInput> inputs)
+    {
+        Span<bool> seen = stackalloc bool[_plan.Length];
+        foreach (var input in inputs)
+        {
+            if ((uint)input.TensorIndex >= (uint)_plan.Length || !_plan[input.TensorIndex].IsInput)
+                throw new ArgumentException($"Tensor index {input.TensorIndex} is not an input of this engine.", nameof(inputs));
+            if (seen[input.TensorIndex])
+                throw new ArgumentException($"Input '{_plan[input.TensorIndex].Binding.Name}' is given twice.", nameof(inputs));
+            seen[input.TensorIndex] = true;
+        }
+
+        foreach (var p in _plan)
+        {
+            if (p.IsInput && !seen[p.Index])
+                throw new ArgumentException($"Input '{p.Binding.Name}' (tensor {p.Index}) is missing.", nameof(inputs));
+        }
+    }
+
+    /// <summary>
+    /// Waits for work in flight and for every lease to be returned, then frees every slot (contexts first, then
+    /// streams and buffers) and releases the CUDA context. New <see cref="AcquireAsync"/> calls fail with
+    /// <see cref="ObjectDisposedException"/>. The engine is not disposed (the caller owns it; dispose it after this).
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Volatile.Write(ref _disposeTask, DisposeCoreAsync());
+        else
+            SpinWait.SpinUntil(() => Volatile.Read(ref _disposeTask) is not null);
+        return new ValueTask(_disposeTask!);
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            await _available.WaitAsync().ConfigureAwait(false);
+        var errors = new List<Exception>();
+        foreach (var slot in _slots)
+            slot.DisposeResources(errors);
+        try
+        {
+            Cuda?.Dispose();
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            errors.Add(ex);
+        }
+
+        _available.Dispose();
+        if (errors.Count == 1)
+            throw errors[0];
+        if (errors.Count > 1)
+            throw new AggregateException("Freeing the runner's slots failed.", errors);
+    }
+
+    private TensorPlan GetPlan(int tensorIndex) =>
+        (uint)tensorIndex < (uint)_plan.Length
+            ? _plan[tensorIndex]
+            : throw new ArgumentOutOfRangeException(nameof(tensorIndex), tensorIndex, $"The engine has {_plan.Length} tensors.");
+
+    private static TensorPlan[] BuildPlan(BindingManifest signature, int profileIndex)
+    {
+        var tensors = signature.Tensors;
+        if (signature.Profiles.Count == 0 ? profileIndex != 0 : (uint)profileIndex >= (uint)signature.Profiles.Count)
+            throw new ArgumentException($"Optimization profile {profileIndex} does not exist; the engine has {signature.Profiles.Count}.", nameof(profileIndex));
+        var profile = signature.Profiles.Count > 0 ? signature.Profiles[profileIndex] : null;
+        var plan = new TensorPlan[tensors.Count];
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var b = tensors[i];
+            if (!b.IsSupported)
+                throw new ArgumentException($"Tensor '{b.Name}' has type '{b.DTypeName}', which the runner cannot bind.", nameof(signature));
+            var p = new TensorPlan { Index = i, Binding = b };
+            if (b.Mode == TensorMode.Input)
+            {
+                long[] shape = [.. b.Shape];
+                p.Min = (long[])shape.Clone();
+                p.Max = (long[])shape.Clone();
+                if (b.IsDynamic)
+                {
+                    var range = profile?.Find(b.Name)
+                        ?? throw new ArgumentException($"Input '{b.Name}' has dynamic dimensions but optimization profile {profileIndex} gives it no range.", nameof(signature));
+                    for (int d = 0; d < shape.Length; d++)
+                    {
+                        if (shape[d] < 0)
+                        {
+                            p.Min[d] = range.Min[d];
+                            p.Max[d] = range.Max[d];
+                        }
+                    }
+                }
+
+                p.Capacity = Capacity(b.GetByteCount(p.Max));
+            }
+
+            plan[i] = p;
+        }
+
+        return plan;
+    }
+
+    private void ResolveOutputCapacities(IEngineContext context)
+    {
+        foreach (var p in _plan)
+        {
+            if (p.IsInput && p.Binding.IsDynamic)
+                context.SetInputShape(p.Index, p.Max);
+        }
+
+        Span<long> dims = stackalloc long[16];
+        foreach (var p in _plan)
+        {
+            if (p.IsInput)
+                continue;
+            int rank = context.GetTensorShape(p.Index, dims);
+            if (rank != p.Binding.Rank)
+                throw new InvalidOperationException($"The engine reports rank {rank} for output '{p.Binding.Name}', whose signature has rank {p.Binding.Rank}.");
+            long[] max = dims[..rank].ToArray();
+            if (Array.Exists(max, static d => d < 0))
+                throw new NotSupportedException($"Output '{p.Binding.Name}' has dimensions that the input shapes do not determine ([{string.Join(", ", max)}]); data-dependent output shapes are not supported.");
+            p.Min = max;
+            p.Max = max;
+            p.Capacity = Capacity(p.Binding.GetByteCount(max));
+        }
+    }
+
+    // At least one byte, rounded up to 256 so that buffers could be sub-allocated at TensorRT's alignment.
+    private static long Capacity(long bytes) => Math.Max(256, (bytes + 255) / 256 * 256);
 }
 
 /// <summary>
 /// Exclusive use of one slot: fill inputs in place in pinned memory, run, read outputs in place. Dispose to return
 /// the slot. Not thread-safe; one request at a time per lease.
 /// </summary>
+/// <remarks>
+/// Spans returned by this lease point into the slot's buffers: they are valid until the next <see cref="SetInputShape"/>
+/// or <see cref="RunAsync"/> and must not be used after <see cref="Dispose"/>. Disposing while a request is in flight
+/// returns the slot when that request completes.
+/// </remarks>
 public sealed partial class InferenceLease : IDisposable
 {
+    private RunnerSlot? _slot;
+
+    internal InferenceLease(RunnerSlot slot) => _slot = slot;
+
+    private RunnerSlot Slot => _slot ?? throw new ObjectDisposedException(nameof(InferenceLease));
+
+    /// <summary>The index of the leased slot (0..<see cref="InferenceRunner.SlotCount"/>-1).</summary>
+    public int SlotIndex => Slot.Index;
+
     /// <summary>Sets a dynamic input's concrete shape; checked against rank and the profile's min..max.</summary>
-    public void SetInputShape(int tensorIndex, ReadOnlySpan<long> dims) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">Wrong rank, or a dimension outside the profile's range (the message names tensor, dimension and range).</exception>
+    public void SetInputShape(int tensorIndex, ReadOnlySpan<long> dims) => Slot.SetInputShape(tensorIndex, dims);
+
+    /// <summary>The input's current shape.</summary>
+    public ReadOnlySpan<long> GetInputShape(int tensorIndex) => Slot.GetInputShape(tensorIndex);
 
     /// <summary>The slot's pinned host buffer for an input, sized to its current shape. <typeparamref name="T"/> is the dtype's element type, or <see cref="byte"/> for raw bytes.</summary>
-    public Span<T> GetInputSpan<T>(int tensorIndex) where T : unmanaged => throw new NotImplementedException();
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the tensor's type.</exception>
+    public Span<T> GetInputSpan<T>(int tensorIndex)
+        where T : unmanaged => Slot.GetInputSpan<T>(tensorIndex);
+
+    /// <summary>The input's buffer as a tensor span of its current shape (linear layouts only).</summary>
+    public TensorSpan<T> GetInputTensorSpan<T>(int tensorIndex)
+        where T : unmanaged
+    {
+        var slot = Slot;
+        var span = slot.GetInputSpan<T>(tensorIndex);
+        ReadOnlySpan<long> shape = slot.GetInputShape(tensorIndex);
+        Span<nint> lengths = stackalloc nint[shape.Length];
+        int count = ComputeLengths(slot.GetPlan(tensorIndex, TensorMode.Input).Binding, shape, lengths, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return new TensorSpan<T>(span[..count], lengths);
+    }
 
     /// <summary>Copies inputs to the device, runs the engine, copies outputs back; completes when this slot's work is done.</summary>
-    public ValueTask RunAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <exception cref="OperationCanceledException">Cancelled before the request was enqueued.</exception>
+    /// <exception cref="InvalidOperationException">A dynamic input has no shape, or a request is already in flight.</exception>
+    public ValueTask RunAsync(CancellationToken cancellationToken = default) => Slot.RunAsync(cancellationToken);
 
     /// <summary>The resolved shape of an output after <see cref="RunAsync"/>.</summary>
-    public ReadOnlySpan<long> GetOutputShape(int tensorIndex) => throw new NotImplementedException();
+    public ReadOnlySpan<long> GetOutputShape(int tensorIndex) => Slot.GetOutputShape(tensorIndex);
 
     /// <summary>The slot's pinned host buffer for an output, sized to its resolved shape.</summary>
-    public ReadOnlySpan<T> GetOutputSpan<T>(int tensorIndex) where T : unmanaged => throw new NotImplementedException();
+    public ReadOnlySpan<T> GetOutputSpan<T>(int tensorIndex)
+        where T : unmanaged => Slot.GetOutputSpan<T>(tensorIndex);
+
+    /// <summary>The output's buffer as a read-only tensor span of its resolved shape (linear layouts only).</summary>
+    public ReadOnlyTensorSpan<T> GetOutputTensorSpan<T>(int tensorIndex)
+        where T : unmanaged
+    {
+        var slot = Slot;
+        var span = slot.GetOutputSpan<T>(tensorIndex);
+        ReadOnlySpan<long> shape = slot.GetOutputShape(tensorIndex);
+        Span<nint> lengths = stackalloc nint[shape.Length];
+        int count = ComputeLengths(slot.GetPlan(tensorIndex, TensorMode.Output).Binding, shape, lengths, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return new ReadOnlyTensorSpan<T>(span[..count], lengths);
+    }
+
+    private static int ComputeLengths(TensorBinding binding, ReadOnlySpan<long> shape, Span<nint> lengths, int elementSize)
+    {
+        if (DataTypes.BitsPerElement(binding.DataType) != 8 * elementSize)
+            throw new ArgumentException($"Tensor '{binding.Name}' has type '{binding.DTypeName}'; a tensor span needs its element type, not raw bytes.");
+        if (binding.Layout is { ComponentsPerElement: > 1 })
+            throw new NotSupportedException($"Tensor '{binding.Name}' uses the vectorized format {binding.Layout.Format}; read it with GetInputSpan/GetOutputSpan.");
+        long n = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            lengths[i] = checked((nint)shape[i]);
+            n *= shape[i];
+        }
+
+        return checked((int)n);
+    }
 
     /// <summary>Returns the slot to the runner.</summary>
-    public void Dispose() => throw new NotImplementedException();
+    public void Dispose() => Interlocked.Exchange(ref _slot, null)?.Release();
+}
+
+/// <summary>One input for <see cref="InferenceRunner.RunAsync(IReadOnlyList{InferenceInput}, CancellationToken)"/>: raw bytes in the tensor's layout and, for dynamic inputs, the concrete shape.</summary>
+public readonly struct InferenceInput : IEquatable<InferenceInput>
+{
+    /// <summary>Creates an input from raw bytes.</summary>
+    /// <param name="tensorIndex">Index into the signature's tensors.</param>
+    /// <param name="data">The tensor's bytes at <paramref name="shape"/>.</param>
+    /// <param name="shape">The concrete shape; may be empty for inputs without dynamic dimensions.</param>
+    public InferenceInput(int tensorIndex, ReadOnlyMemory<byte> data, ReadOnlyMemory<long> shape = default)
+    {
+        TensorIndex = tensorIndex;
+        Data = data;
+        Shape = shape;
+    }
+
+    /// <summary>Creates an input by copying typed elements into a new byte array.</summary>
+    public static InferenceInput Create<T>(int tensorIndex, ReadOnlySpan<T> data, ReadOnlySpan<long> shape = default)
+        where T : unmanaged =>
+        new(tensorIndex, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data).ToArray(), shape.ToArray());
+
+    /// <summary>Index into the signature's tensors.</summary>
+    public int TensorIndex { get; }
+
+    /// <summary>The tensor's bytes.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>The concrete shape (empty: the signature's static shape).</summary>
+    public ReadOnlyMemory<long> Shape { get; }
+
+    /// <inheritdoc/>
+    public bool Equals(InferenceInput other) => TensorIndex == other.TensorIndex && Data.Equals(other.Data) && Shape.Equals(other.Shape);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is InferenceInput o && Equals(o);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(TensorIndex, Data, Shape);
+
+    /// <summary>Equality of index and memory regions.</summary>
+    public static bool operator ==(InferenceInput left, InferenceInput right) => left.Equals(right);
+
+    /// <summary>Inequality of index and memory regions.</summary>
+    public static bool operator !=(InferenceInput left, InferenceInput right) => !left.Equals(right);
+}
+
+/// <summary>One output of a convenience run, owned by the caller.</summary>
+public sealed class InferenceOutput
+{
+    private readonly long[] _shape;
+    private readonly byte[] _data;
+
+    internal InferenceOutput(int tensorIndex, TensorBinding binding, long[] shape, byte[] data)
+    {
+        TensorIndex = tensorIndex;
+        Binding = binding;
+        _shape = shape;
+        _data = data;
+    }
+
+    /// <summary>Index into the signature's tensors.</summary>
+    public int TensorIndex { get; }
+
+    /// <summary>The output's binding.</summary>
+    public TensorBinding Binding { get; }
+
+    /// <summary>The output's name.</summary>
+    public string Name => Binding.Name;
+
+    /// <summary>The resolved shape.</summary>
+    public IReadOnlyList<long> Shape => _shape;
+
+    /// <summary>The raw bytes.</summary>
+    public ReadOnlyMemory<byte> Data => _data;
+
+    /// <summary>The data as elements of the dtype's CLR type (or bytes).</summary>
+    public ReadOnlySpan<T> AsSpan<T>()
+        where T : unmanaged
+    {
+        RunnerSlot.CheckElementType<T>(Binding);
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(_data);
+    }
+
+    /// <summary>A copy of the data as elements of the dtype's CLR type (or bytes).</summary>
+    public T[] ToArray<T>()
+        where T : unmanaged => AsSpan<T>().ToArray();
+}
+
+/// <summary>The outputs of a convenience run, in model order.</summary>
+public sealed class InferenceResult
+{
+    internal InferenceResult(IReadOnlyList<InferenceOutput> outputs) => Outputs = outputs;
+
+    /// <summary>The outputs in model order.</summary>
+    public IReadOnlyList<InferenceOutput> Outputs { get; }
+
+    /// <summary>The output with this tensor index.</summary>
+    /// <exception cref="ArgumentException">No output has that index.</exception>
+    public InferenceOutput GetOutput(int tensorIndex)
+    {
+        foreach (var o in Outputs)
+        {
+            if (o.TensorIndex == tensorIndex)
+                return o;
+        }
+
+        throw new ArgumentException($"Tensor {tensorIndex} is not an output.", nameof(tensorIndex));
+    }
+
+    /// <summary>The output with this name.</summary>
+    /// <exception cref="ArgumentException">No output has that name.</exception>
+    public InferenceOutput GetOutput(string name)
+    {
+        foreach (var o in Outputs)
+        {
+            if (o.Name == name)
+                return o;
+        }
+
+        throw new ArgumentException($"No output is named '{name}'.", nameof(name));
+    }
 }

@@ -1,0 +1,476 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using TypedTrt.Manifest;
+using TypedTrt.Runtime.Cuda;
+using TypedTrt.Runtime.Engine;
+
+namespace TypedTrt.Runtime;
+
+/// <summary>Per-tensor facts the runner computes once: profile range, max shape, buffer capacity.</summary>
+internal sealed class TensorPlan
+{
+    public required int Index { get; init; }
+    public required TensorBinding Binding { get; init; }
+    public bool IsInput => Binding.Mode == TensorMode.Input;
+    public long[] Min { get; set; } = [];
+    public long[] Max { get; set; } = [];
+    public long Capacity { get; set; }
+}
+
+/// <summary>
+/// One slot: an execution context, a stream (device engines), host buffers (pinned for device engines) and device
+/// buffers, the current shapes, and the completion source of its one request in flight. Completion of device work
+/// comes from a stream callback (<c>cuStreamAddCallback</c>), of host work from a thread-pool work item; neither
+/// blocks a thread per request, and the reusable <see cref="ManualResetValueTaskSourceCore{TResult}"/> makes the
+/// awaited <see cref="ValueTask"/> allocation-free.
+/// </summary>
+internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
+{
+    internal const int Free = 0, Leased = 1, Running = 2, RunningReleaseRequested = 3;
+
+    private readonly InferenceRunner _runner;
+    private readonly TensorPlan[] _plan;
+    private readonly long[][] _shapes;
+    private readonly long[] _bytes;
+    private readonly bool[] _shapeSet;
+    private readonly nint[] _host;
+    private readonly PinnedBuffer?[] _pinned;
+    private readonly DeviceBuffer?[] _device;
+    private ManualResetValueTaskSourceCore<bool> _core;
+    private GCHandle _self;
+    private int _status;
+    private CancellationToken _token;
+    private bool _outputsValid;
+    internal int State;
+
+    internal RunnerSlot(InferenceRunner runner, int index, TensorPlan[] plan)
+    {
+        _runner = runner;
+        Index = index;
+        _plan = plan;
+        int n = plan.Length;
+        _shapes = new long[n][];
+        _bytes = new long[n];
+        _shapeSet = new bool[n];
+        _host = new nint[n];
+        _pinned = new PinnedBuffer?[n];
+        _device = new DeviceBuffer?[n];
+        for (int i = 0; i < n; i++)
+            _shapes[i] = new long[plan[i].Binding.Rank];
+        _core.RunContinuationsAsynchronously = true;
+        _self = GCHandle.Alloc(this);
+    }
+
+    internal int Index { get; }
+
+    internal IEngineContext? Context { get; private set; }
+
+    internal CudaStream? Stream { get; private set; }
+
+    private bool IsDevice => _runner.Placement == BufferPlacement.Device;
+
+    /// <summary>Creates the context and stream and selects the profile (the runner's CUDA context is current).</summary>
+    internal void CreateContext(IInferenceEngine engine, CudaContext? cuda, int profile)
+    {
+        if (cuda is not null)
+        {
+            cuda.MakeCurrent();
+            Stream = cuda.CreateStream();
+        }
+
+        Context = engine.CreateContext();
+        Context.SetOptimizationProfile(profile, Stream?.Handle ?? 0);
+    }
+
+    /// <summary>Allocates every tensor's buffers at the plan's capacities and binds them to the context.</summary>
+    internal void AllocateBuffers(CudaContext? cuda)
+    {
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            long cap = _plan[i].Capacity;
+            if (cuda is not null)
+            {
+                _pinned[i] = cuda.AllocatePinned(cap);
+                _host[i] = _pinned[i]!.Pointer;
+                _device[i] = cuda.Allocate(cap);
+                Context!.SetTensorAddress(i, (nint)_device[i]!.Address, cap);
+            }
+            else
+            {
+                _host[i] = (nint)NativeMemory.AlignedAlloc((nuint)cap, 256);
+                NativeMemory.Clear((void*)_host[i], (nuint)cap);
+                Context!.SetTensorAddress(i, _host[i], cap);
+            }
+
+            if (_plan[i].IsInput && !_plan[i].Binding.IsDynamic)
+            {
+                _plan[i].Binding.Shape.ToArray().CopyTo(_shapes[i], 0);
+                _bytes[i] = _plan[i].Binding.GetByteCount(_shapes[i]);
+                _shapeSet[i] = true;
+            }
+        }
+    }
+
+    /// <summary>Called when the slot is leased: dynamic inputs need their shapes again, outputs are stale.</summary>
+    internal void OnLeased()
+    {
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (_plan[i].IsInput && _plan[i].Binding.IsDynamic)
+                _shapeSet[i] = false;
+        }
+
+        _outputsValid = false;
+        Volatile.Write(ref State, Leased);
+    }
+
+    internal TensorPlan GetPlan(int tensorIndex, TensorMode mode)
+    {
+        if ((uint)tensorIndex >= (uint)_plan.Length)
+            throw new ArgumentOutOfRangeException(nameof(tensorIndex), tensorIndex, $"The engine has {_plan.Length} tensors.");
+        var p = _plan[tensorIndex];
+        if (p.Binding.Mode != mode)
+            throw new ArgumentException($"Tensor {tensorIndex} ('{p.Binding.Name}') is an {(p.IsInput ? "input" : "output")}, not an {(mode == TensorMode.Input ? "input" : "output")}.", nameof(tensorIndex));
+        return p;
+    }
+
+    internal void EnsureNotRunning()
+    {
+        if (Volatile.Read(ref State) != Leased)
+            throw new InvalidOperationException("A request is in flight on this lease; await RunAsync before touching its buffers or shapes.");
+    }
+
+    internal void SetInputShape(int tensorIndex, ReadOnlySpan<long> dims)
+    {
+        EnsureNotRunning();
+        var p = GetPlan(tensorIndex, TensorMode.Input);
+        var b = p.Binding;
+        if (dims.Length != b.Rank)
+            throw new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ([{string.Join(", ", dims.ToArray())}]).", nameof(dims));
+        for (int d = 0; d < dims.Length; d++)
+        {
+            if (dims[d] < p.Min[d] || dims[d] > p.Max[d])
+            {
+                string dimName = b.DimNames[d].Length > 0 ? $" ('{b.DimNames[d]}')" : "";
+                string range = p.Min[d] == p.Max[d]
+                    ? $"fixed at {p.Min[d]}"
+                    : $"outside optimization profile {_runner.ProfileIndex}'s range {p.Min[d]}..{p.Max[d]}";
+                throw new ArgumentException($"Input '{b.Name}' dimension {d}{dimName} is {dims[d]}, {(p.Min[d] == p.Max[d] ? "but it is " : "")}{range}.", nameof(dims));
+            }
+        }
+
+        if (b.IsDynamic)
+            Context!.SetInputShape(tensorIndex, dims);
+        dims.CopyTo(_shapes[tensorIndex]);
+        _bytes[tensorIndex] = b.GetByteCount(dims);
+        _shapeSet[tensorIndex] = true;
+        _outputsValid = false;
+    }
+
+    internal Span<T> GetInputSpan<T>(int tensorIndex)
+        where T : unmanaged
+    {
+        EnsureNotRunning();
+        var p = GetPlan(tensorIndex, TensorMode.Input);
+        CheckElementType<T>(p.Binding);
+        if (!_shapeSet[tensorIndex])
+            throw new InvalidOperationException($"Input '{p.Binding.Name}' has dynamic dimensions; call SetInputShape first.");
+        return new Span<T>((void*)_host[tensorIndex], checked((int)(_bytes[tensorIndex] / sizeof(T))));
+    }
+
+    internal ReadOnlySpan<T> GetOutputSpan<T>(int tensorIndex)
+        where T : unmanaged
+    {
+        EnsureNotRunning();
+        var p = GetPlan(tensorIndex, TensorMode.Output);
+        CheckElementType<T>(p.Binding);
+        EnsureOutputs();
+        return new ReadOnlySpan<T>((void*)_host[tensorIndex], checked((int)(_bytes[tensorIndex] / sizeof(T))));
+    }
+
+    internal ReadOnlySpan<long> GetInputShape(int tensorIndex)
+    {
+        var p = GetPlan(tensorIndex, TensorMode.Input);
+        if (!_shapeSet[tensorIndex])
+            throw new InvalidOperationException($"Input '{p.Binding.Name}' has dynamic dimensions; call SetInputShape first.");
+        return _shapes[tensorIndex];
+    }
+
+    internal ReadOnlySpan<long> GetOutputShape(int tensorIndex)
+    {
+        EnsureNotRunning();
+        GetPlan(tensorIndex, TensorMode.Output);
+        EnsureOutputs();
+        return _shapes[tensorIndex];
+    }
+
+    private void EnsureOutputs()
+    {
+        if (!_outputsValid)
+            throw new InvalidOperationException("No outputs: the lease has no successfully completed RunAsync since its inputs last changed.");
+    }
+
+    internal static void CheckElementType<T>(TensorBinding b)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte))
+            return;
+        bool ok = b.DataType switch
+        {
+            TensorDataType.Float => typeof(T) == typeof(float),
+            TensorDataType.Half => typeof(T) == typeof(Half),
+            TensorDataType.Int8 => typeof(T) == typeof(sbyte),
+            TensorDataType.Int32 => typeof(T) == typeof(int),
+            TensorDataType.Int64 => typeof(T) == typeof(long),
+            TensorDataType.Bool => typeof(T) == typeof(bool),
+            _ => false,
+        };
+        if (!ok)
+            throw new ArgumentException($"Tensor '{b.Name}' has type '{b.DTypeName}'; read it as {ExpectedClrType(b.DataType)}, not {typeof(T).Name}.");
+    }
+
+    private static string ExpectedClrType(TensorDataType t) => t switch
+    {
+        TensorDataType.Float => "float (or byte)",
+        TensorDataType.Half => "Half (or byte)",
+        TensorDataType.Int8 => "sbyte (or byte)",
+        TensorDataType.Int32 => "int (or byte)",
+        TensorDataType.Int64 => "long (or byte)",
+        TensorDataType.Bool => "bool (or byte)",
+        _ => "byte (raw bytes)",
+    };
+
+    /// <summary>Starts one request: H2D, enqueue, D2H (device) or enqueue on the thread pool (host).</summary>
+    internal ValueTask RunAsync(CancellationToken cancellationToken)
+    {
+        EnsureNotRunning();
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
+        try
+        {
+            for (int i = 0; i < _plan.Length; i++)
+            {
+                if (_plan[i].IsInput && !_shapeSet[i])
+                    throw new InvalidOperationException($"Input '{_plan[i].Binding.Name}' has dynamic dimensions; call SetInputShape before RunAsync.");
+            }
+
+            ResolveOutputShapes();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ValueTask.FromException(ex);
+        }
+
+        _outputsValid = false;
+        _status = 0;
+        _core.Reset();
+        Volatile.Write(ref State, Running);
+        if (!IsDevice)
+        {
+            _token = cancellationToken;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return new ValueTask(this, _core.Version);
+        }
+
+        try
+        {
+            _runner.Cuda!.MakeCurrent();
+            nint stream = Stream!.Handle;
+            for (int i = 0; i < _plan.Length; i++)
+            {
+                if (_plan[i].IsInput && _bytes[i] > 0)
+                    CudaException.Check(CudaNative.cuMemcpyHtoDAsync_v2(_device[i]!.Address, (void*)_host[i], (nuint)_bytes[i], stream), "cuMemcpyHtoDAsync_v2");
+            }
+
+            Context!.Enqueue(stream);
+            for (int i = 0; i < _plan.Length; i++)
+            {
+                if (!_plan[i].IsInput && _bytes[i] > 0)
+                    CudaException.Check(CudaNative.cuMemcpyDtoHAsync_v2((void*)_host[i], _device[i]!.Address, (nuint)_bytes[i], stream), "cuMemcpyDtoHAsync_v2");
+            }
+
+            CudaException.Check(CudaNative.cuStreamAddCallback(stream, &OnStreamDone, GCHandle.ToIntPtr(_self), 0), "cuStreamAddCallback");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The request fails on its own; work already queued on the stream is drained so the slot starts clean.
+            try
+            {
+                Stream!.Synchronize();
+            }
+            catch (CudaException)
+            {
+            }
+
+            Complete(ex);
+        }
+
+        return new ValueTask(this, _core.Version);
+    }
+
+    private void ResolveOutputShapes()
+    {
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            var p = _plan[i];
+            if (p.IsInput)
+                continue;
+            ResolveOutputShape(p);
+        }
+    }
+
+    private void ResolveOutputShape(TensorPlan p)
+    {
+        int i = p.Index;
+        Span<long> dims = stackalloc long[Math.Max(8, p.Binding.Rank)];
+        int rank = Context!.GetTensorShape(i, dims);
+        if (rank != p.Binding.Rank)
+            throw new InvalidOperationException($"The engine reports rank {rank} for output '{p.Binding.Name}', whose signature has rank {p.Binding.Rank}.");
+        for (int d = 0; d < rank; d++)
+        {
+            if (dims[d] < 0)
+                throw new NotSupportedException($"Output '{p.Binding.Name}' dimension {d} is not resolved by the input shapes (data-dependent shapes are not supported).");
+        }
+
+        long bytes = p.Binding.GetByteCount(dims[..rank]);
+        if (bytes > p.Capacity)
+            throw new InvalidOperationException($"Output '{p.Binding.Name}' needs {bytes} bytes at shape [{string.Join(", ", dims[..rank].ToArray())}], more than its {p.Capacity}-byte buffer.");
+        dims[..rank].CopyTo(_shapes[i]);
+        _bytes[i] = bytes;
+    }
+
+    /// <summary>Host engines: runs the context on a thread-pool thread.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        Exception? error = null;
+        try
+        {
+            _token.ThrowIfCancellationRequested();
+            Context!.Enqueue(0);
+            ResolveOutputShapes();
+        }
+#pragma warning disable CA1031 // every failure belongs to this request only
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            error = ex;
+        }
+
+        _token = default;
+        Complete(error);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnStreamDone(nint stream, int status, nint userData)
+    {
+        // Runs on a CUDA driver thread: no CUDA calls here, and nothing may throw into the driver.
+        try
+        {
+            var slot = (RunnerSlot)GCHandle.FromIntPtr(userData).Target!;
+            slot._status = status;
+            slot.Complete(null);
+        }
+#pragma warning disable CA1031
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private void Complete(Exception? error)
+    {
+        _outputsValid = error is null && _status == 0;
+        int prev = Interlocked.CompareExchange(ref State, Leased, Running);
+        bool release = prev == RunningReleaseRequested;
+        if (release)
+            Volatile.Write(ref State, Free);
+        if (error is null)
+            _core.SetResult(true);
+        else
+            _core.SetException(error);
+        if (release)
+            _runner.ReturnSlot(this);
+    }
+
+    /// <summary>Returns the slot to the runner now, or when its request completes.</summary>
+    internal void Release()
+    {
+        while (true)
+        {
+            int s = Volatile.Read(ref State);
+            if (s == Leased)
+            {
+                if (Interlocked.CompareExchange(ref State, Free, Leased) == Leased)
+                {
+                    _runner.ReturnSlot(this);
+                    return;
+                }
+            }
+            else if (s == Running)
+            {
+                if (Interlocked.CompareExchange(ref State, RunningReleaseRequested, Running) == Running)
+                    return;
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        _core.GetResult(token);
+        int status = _status;
+        if (status != 0)
+            throw new CudaException(status, "the request's stream work (H2D copies, engine enqueue, D2H copies)");
+    }
+
+    /// <summary>Frees the context, stream and buffers (the slot is idle).</summary>
+    internal void DisposeResources(List<Exception> errors)
+    {
+        void Try(Action a)
+        {
+            try
+            {
+                a();
+            }
+#pragma warning disable CA1031 // collect, keep freeing, rethrow at the end
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                errors.Add(ex);
+            }
+        }
+
+        if (Stream is { } stream)
+            Try(stream.Synchronize);
+        if (Context is { } ctx)
+            Try(ctx.Dispose);
+        Context = null;
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (_device[i] is { } d)
+                Try(d.Dispose);
+            if (_pinned[i] is { } p)
+                Try(p.Dispose);
+            else if (_host[i] != 0)
+                NativeMemory.AlignedFree((void*)_host[i]);
+            _device[i] = null;
+            _pinned[i] = null;
+            _host[i] = 0;
+        }
+
+        if (Stream is { } s2)
+            Try(s2.Dispose);
+        Stream = null;
+        if (_self.IsAllocated)
+            _self.Free();
+    }
+}
