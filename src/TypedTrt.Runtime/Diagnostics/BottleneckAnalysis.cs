@@ -112,17 +112,17 @@ public sealed class BottleneckReport
     }
 
     /// <summary>One paragraph a person can act on.</summary>
-    public string Advice => string.Create(CultureInfo.InvariantCulture, Bottleneck switch
+    public string Advice => Bottleneck switch
     {
         Bottleneck.Pcie when PeakH2DGigabytesPerSecond > 0 && H2DEfficiency < 0.8 =>
-            $"PCIe-bound, and copies reach only {H2DEfficiency:P0} of the pinned peak: check that inputs are written into the slot's pinned buffers (lease spans) rather than copied from pageable memory.",
+            string.Create(CultureInfo.InvariantCulture, $"PCIe-bound, and copies reach only {H2DEfficiency:P0} of the pinned peak: check that inputs are written into the slot's pinned buffers (lease spans) rather than copied from pageable memory."),
         Bottleneck.Pcie =>
             "PCIe-bound: copies take longer than the engine. Send fewer bytes (fp16/uint8 inputs, preprocessing on the GPU); beyond 2–3 streams extra streams add nothing.",
         Bottleneck.Compute =>
             "Compute-bound: the engine's kernels are the floor. Streams already overlap the copies; a faster engine (lower precision, better batch size) is what helps.",
         _ =>
-            $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the device floor, so the GPU waits for the host. Add streams, enable CUDA graphs for static shapes, or batch requests.",
-    });
+            string.Create(CultureInfo.InvariantCulture, $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the device floor, so the GPU waits for the host. Add streams, enable CUDA graphs for static shapes, or batch requests."),
+    };
 
     /// <summary>A readable multi-line report.</summary>
     public override string ToString()
