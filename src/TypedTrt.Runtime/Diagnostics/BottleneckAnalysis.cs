@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+
+namespace TypedTrt.Runtime.Diagnostics;
+
+/// <summary>What limits a run's throughput.</summary>
+public enum Bottleneck
+{
+    /// <summary>Host↔device copies take longer than the compute: more streams only help while a copy engine idles; shrink or compress IO (fp16, uint8) instead.</summary>
+    Pcie,
+
+    /// <summary>The engine's kernels take longest: a faster engine (precision, batch) helps; extra streams overlap copies with compute but cannot beat this floor.</summary>
+    Compute,
+
+    /// <summary>The GPU waits for the host: per-request host work (scheduling, copies into pinned buffers, launch overhead) dominates; use more streams, CUDA graphs or larger batches.</summary>
+    Host,
+}
+
+/// <summary>Per-request averages of one run's stages, measured with CUDA events on each slot's stream.</summary>
+/// <param name="Requests">Requests completed in the run.</param>
+/// <param name="Streams">Slots (streams) used.</param>
+/// <param name="WallSeconds">Host wall time of the whole run.</param>
+/// <param name="H2DMicroseconds">Mean host→device copy time per request.</param>
+/// <param name="ComputeMicroseconds">Mean engine (enqueue→done) time per request.</param>
+/// <param name="D2HMicroseconds">Mean device→host copy time per request.</param>
+/// <param name="HostGapMicroseconds">Mean time a slot's stream sat idle between its requests (host scheduling, callbacks, copies into the slot).</param>
+/// <param name="H2DBytes">Bytes copied host→device per request.</param>
+/// <param name="D2HBytes">Bytes copied device→host per request.</param>
+public sealed record StageTimings(
+    long Requests,
+    int Streams,
+    double WallSeconds,
+    double H2DMicroseconds,
+    double ComputeMicroseconds,
+    double D2HMicroseconds,
+    double HostGapMicroseconds,
+    long H2DBytes,
+    long D2HBytes)
+{
+    /// <summary>Requests per second over the run's wall time.</summary>
+    public double Throughput => WallSeconds > 0 ? Requests / WallSeconds : 0;
+
+    /// <summary>Achieved host→device bandwidth during copies, in GB/s (10^9 bytes).</summary>
+    public double H2DGigabytesPerSecond => H2DMicroseconds > 0 ? H2DBytes / H2DMicroseconds / 1e3 : 0;
+
+    /// <summary>Achieved device→host bandwidth during copies, in GB/s.</summary>
+    public double D2HGigabytesPerSecond => D2HMicroseconds > 0 ? D2HBytes / D2HMicroseconds / 1e3 : 0;
+}
+
+/// <summary>
+/// Classifies a run as PCIe-, compute- or host-bound from its stage timings, following the method: time each stage
+/// with CUDA events, compare the achieved copy bandwidth with the measured pinned peak, and compare the achieved
+/// per-request time with the floor that perfect overlap of copies and compute would give.
+/// </summary>
+public sealed class BottleneckReport
+{
+    /// <summary>Achieved time per request above this multiple of the device floor counts as host-bound.</summary>
+    public const double HostBoundFactor = 1.25;
+
+    private BottleneckReport(StageTimings timings, double peak, Bottleneck bottleneck, double floorUs, double achievedUs)
+    {
+        Timings = timings;
+        PeakH2DGigabytesPerSecond = peak;
+        Bottleneck = bottleneck;
+        DeviceFloorMicroseconds = floorUs;
+        AchievedMicroseconds = achievedUs;
+    }
+
+    /// <summary>The timings analysed.</summary>
+    public StageTimings Timings { get; }
+
+    /// <summary>The measured pinned host→device peak the copies are compared with (GB/s).</summary>
+    public double PeakH2DGigabytesPerSecond { get; }
+
+    /// <summary>The classification.</summary>
+    public Bottleneck Bottleneck { get; }
+
+    /// <summary>Per-request time if copies and compute overlapped perfectly: the slowest device stage (copy engines run H2D and D2H concurrently).</summary>
+    public double DeviceFloorMicroseconds { get; }
+
+    /// <summary>Achieved wall time per request (wall ÷ requests).</summary>
+    public double AchievedMicroseconds { get; }
+
+    /// <summary>Share of device time spent in each stage: H2D, compute, D2H (sums to 1).</summary>
+    public (double H2D, double Compute, double D2H) StageShares
+    {
+        get
+        {
+            double sum = Timings.H2DMicroseconds + Timings.ComputeMicroseconds + Timings.D2HMicroseconds;
+            return sum <= 0 ? (0, 0, 0) : (Timings.H2DMicroseconds / sum, Timings.ComputeMicroseconds / sum, Timings.D2HMicroseconds / sum);
+        }
+    }
+
+    /// <summary>Achieved H2D bandwidth as a fraction of the pinned peak (0 when unknown).</summary>
+    public double H2DEfficiency => PeakH2DGigabytesPerSecond > 0 ? Timings.H2DGigabytesPerSecond / PeakH2DGigabytesPerSecond : 0;
+
+    /// <summary>Analyses a run.</summary>
+    /// <param name="timings">Per-request stage averages.</param>
+    /// <param name="peakH2DGigabytesPerSecond">Pinned H2D peak measured on this machine (e.g. a large cuMemcpyHtoDAsync from pinned memory); 0 if unknown.</param>
+    public static BottleneckReport Analyze(StageTimings timings, double peakH2DGigabytesPerSecond)
+    {
+        ArgumentNullException.ThrowIfNull(timings);
+        if (timings.Requests <= 0 || timings.WallSeconds <= 0)
+            throw new ArgumentException("A run needs at least one request and a positive wall time.", nameof(timings));
+        double copies = Math.Max(timings.H2DMicroseconds, timings.D2HMicroseconds);
+        double floor = Math.Max(copies, timings.ComputeMicroseconds);
+        double achieved = timings.WallSeconds * 1e6 / timings.Requests;
+        Bottleneck b = achieved > HostBoundFactor * floor
+            ? Bottleneck.Host
+            : copies >= timings.ComputeMicroseconds ? Bottleneck.Pcie : Bottleneck.Compute;
+        return new BottleneckReport(timings, peakH2DGigabytesPerSecond, b, floor, achieved);
+    }
+
+    /// <summary>One paragraph a person can act on.</summary>
+    public string Advice => Bottleneck switch
+    {
+        Bottleneck.Pcie when PeakH2DGigabytesPerSecond > 0 && H2DEfficiency < 0.8 =>
+            string.Create(CultureInfo.InvariantCulture, $"PCIe-bound, and copies reach only {H2DEfficiency:P0} of the pinned peak: check that inputs are written into the slot's pinned buffers (lease spans) rather than copied from pageable memory."),
+        Bottleneck.Pcie =>
+            "PCIe-bound: copies take longer than the engine. Send fewer bytes (fp16/uint8 inputs, preprocessing on the GPU); beyond 2–3 streams extra streams add nothing.",
+        Bottleneck.Compute =>
+            "Compute-bound: the engine's kernels are the floor. Streams already overlap the copies; a faster engine (lower precision, better batch size) is what helps.",
+        _ =>
+            string.Create(CultureInfo.InvariantCulture, $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the device floor, so the GPU waits for the host. Add streams, enable CUDA graphs for static shapes, or batch requests."),
+    };
+
+    /// <summary>A readable multi-line report.</summary>
+    public override string ToString()
+    {
+        var s = StageShares;
+        var t = Timings;
+        var sb = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        sb.AppendLine(c, $"Bottleneck: {Bottleneck} ({t.Requests} requests on {t.Streams} stream(s), {t.Throughput:0.0} req/s)");
+        sb.AppendLine(c, $"  stage       mean µs   share");
+        string peak = PeakH2DGigabytesPerSecond > 0
+            ? string.Create(c, $" ({H2DEfficiency:P0} of pinned peak {PeakH2DGigabytesPerSecond:0.00} GB/s)")
+            : "";
+        sb.AppendLine(c, $"  H2D      {t.H2DMicroseconds,10:0.0}  {s.H2D,6:P0}   {t.H2DGigabytesPerSecond:0.00} GB/s{peak}");
+        sb.AppendLine(c, $"  compute  {t.ComputeMicroseconds,10:0.0}  {s.Compute,6:P0}");
+        sb.AppendLine(c, $"  D2H      {t.D2HMicroseconds,10:0.0}  {s.D2H,6:P0}   {t.D2HGigabytesPerSecond:0.00} GB/s");
+        sb.AppendLine(c, $"  host gap {t.HostGapMicroseconds,10:0.0}");
+        sb.AppendLine(c, $"  per request: achieved {AchievedMicroseconds:0.0} µs, device floor {DeviceFloorMicroseconds:0.0} µs");
+        sb.Append(Advice);
+        return sb.ToString();
+    }
+}
