@@ -117,7 +117,7 @@ public static class Program
                 correct += predicted == samples[i].Label ? 1 : 0;
                 agree += ArgMax(batch.Probabilities.AsSpan(i * 10, 10)) == predicted ? 1 : 0;
                 string cell = string.Create(CultureInfo.InvariantCulture, $"#{i + 1} is {samples[i].Label}: {predicted} {p[predicted]:0.00}{(predicted == samples[i].Label ? "" : "!")}");
-                line.Append(cell.PadRight(18));
+                line.Append(cell.PadRight(20));
             }
 
             Console.WriteLine(line.ToString().TrimEnd());

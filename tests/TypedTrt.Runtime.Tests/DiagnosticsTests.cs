@@ -1,0 +1,94 @@
+using System.Xml.Linq;
+using TypedTrt.Runtime.Diagnostics;
+using Xunit;
+
+namespace TypedTrt.Runtime.Tests;
+
+public sealed class DiagnosticsTests
+{
+    private static StageTimings Run(double h2d, double compute, double d2h, double perRequestUs, long h2dBytes = 8 << 20) =>
+        new(Requests: 1000, Streams: 4, WallSeconds: perRequestUs * 1000 / 1e6, H2DMicroseconds: h2d, ComputeMicroseconds: compute,
+            D2HMicroseconds: d2h, HostGapMicroseconds: 5, H2DBytes: h2dBytes, D2HBytes: 65536);
+
+    [Fact]
+    public void Copies_longer_than_compute_with_overlap_achieved_is_pcie_bound()
+    {
+        var r = BottleneckReport.Analyze(Run(h2d: 400, compute: 150, d2h: 10, perRequestUs: 420), peakH2DGigabytesPerSecond: 25);
+        Assert.Equal(Bottleneck.Pcie, r.Bottleneck);
+        Assert.Equal(400, r.DeviceFloorMicroseconds);
+        Assert.Equal(420, r.AchievedMicroseconds, 6);
+        Assert.Equal((8 << 20) / 400.0 / 1e3, r.Timings.H2DGigabytesPerSecond, 9);
+        Assert.Equal(r.Timings.H2DGigabytesPerSecond / 25, r.H2DEfficiency, 9);
+        Assert.Contains("PCIe-bound", r.Advice, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Slow_copies_relative_to_pinned_peak_point_at_pageable_memory()
+    {
+        var r = BottleneckReport.Analyze(Run(h2d: 800, compute: 150, d2h: 10, perRequestUs: 810), peakH2DGigabytesPerSecond: 25);
+        Assert.Equal(Bottleneck.Pcie, r.Bottleneck);
+        Assert.True(r.H2DEfficiency < 0.8);
+        Assert.Contains("pinned", r.Advice, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kernel_longer_than_copies_is_compute_bound()
+    {
+        var r = BottleneckReport.Analyze(Run(h2d: 100, compute: 900, d2h: 10, perRequestUs: 950), 25);
+        Assert.Equal(Bottleneck.Compute, r.Bottleneck);
+        var (h2d, compute, d2h) = r.StageShares;
+        Assert.Equal(1.0, h2d + compute + d2h, 9);
+        Assert.Equal(900 / 1010.0, compute, 9);
+    }
+
+    [Fact]
+    public void Wall_time_well_above_the_device_floor_is_host_bound_with_the_threshold_at_125_percent()
+    {
+        Assert.Equal(Bottleneck.Host, BottleneckReport.Analyze(Run(10, 20, 5, perRequestUs: 20 * 1.26), 25).Bottleneck);
+        Assert.Equal(Bottleneck.Compute, BottleneckReport.Analyze(Run(10, 20, 5, perRequestUs: 20 * 1.24), 25).Bottleneck);
+        var r = BottleneckReport.Analyze(Run(10, 20, 5, perRequestUs: 60), 25);
+        Assert.Contains("3.0x the device floor", r.Advice, StringComparison.Ordinal);
+        Assert.Contains("Bottleneck: Host", r.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_rejects_empty_runs()
+    {
+        Assert.Throws<ArgumentException>(() => BottleneckReport.Analyze(Run(1, 1, 1, 0), 25));
+    }
+
+    [Fact]
+    public void Svg_chart_is_well_formed_xml_with_one_polyline_and_point_per_value()
+    {
+        var svg = SvgChart.LineChart("Throughput vs streams <test>", "streams", "req/s", [
+            new ChartSeries("C# runner", [(1, 100), (2, 180), (4, 230), (8, 231)]),
+            new ChartSeries("native", [(1, 101), (2, 181), (4, 235), (8, 236)]),
+        ]);
+        var doc = XDocument.Parse(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.Equal(2, doc.Descendants(ns + "polyline").Count());
+        Assert.Equal(8, doc.Descendants(ns + "circle").Count());
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "Throughput vs streams <test>");
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "250");  // y axis rounded up to a nice 250
+        var first = doc.Descendants(ns + "polyline").First().Attribute("points")!.Value.Split(' ');
+        Assert.Equal(4, first.Length);
+        double y1 = double.Parse(first[0].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture);
+        double y4 = double.Parse(first[3].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(y4 < y1, "higher throughput is drawn higher");
+    }
+
+    [Theory]
+    [InlineData(0.7, 1)]
+    [InlineData(3, 5)]
+    [InlineData(231, 250)]
+    [InlineData(1000, 1000)]
+    [InlineData(1001, 2000)]
+    public void Axis_maximum_rounds_up_to_a_readable_value(double v, double expected) => Assert.Equal(expected, SvgChart.NiceCeiling(v), 9);
+
+    [Fact]
+    public void Svg_chart_rejects_no_points_and_non_finite_values()
+    {
+        Assert.Throws<ArgumentException>(() => SvgChart.LineChart("t", "x", "y", [new ChartSeries("s", [])]));
+        Assert.Throws<ArgumentException>(() => SvgChart.LineChart("t", "x", "y", [new ChartSeries("s", [(1, double.NaN)])]));
+    }
+}
