@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace TypedTrt.EndToEnd.Tests;
 
 /// <summary>
 /// Packs the TypedTrt package into a local folder feed and builds a consumer project against it with <c>dotnet build</c>:
-/// a checked-in <c>.bindings.json</c> sidecar, an ONNX item inspected at build time (by a stand-in inspector with the
-/// real CLI's command line, until src/TypedTrt.Cli is merged), a no-op rebuild that does not re-inspect, and a
-/// wrong-size constant array that fails the build with TTRT1001.
+/// a checked-in <c>.bindings.json</c> sidecar and two real ONNX models inspected at build time by the inspector inside
+/// the package, a no-op rebuild that does not re-inspect, and user code that fails the build with TTRT1001 (a constant
+/// array of the wrong size) and TTRT1002 (a constant dynamic dim outside the profile).
 /// </summary>
 public sealed class PackageEndToEndTests(ITestOutputHelper output)
 {
@@ -25,30 +24,13 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
             string feed = Path.Combine(root, "feed");
             Run(RepoRoot, ["pack", "src/TypedTrt.Build", "-c", "Release", "-o", feed, $"-p:Version={version}"]);
 
-            // Stand-in inspector (same command line and error convention as `typedtrt inspect`).
-            string fake = Path.Combine(root, "inspector");
-            Directory.CreateDirectory(fake);
-            File.WriteAllText(Path.Combine(fake, "typedtrt.csproj"), """
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <OutputType>Exe</OutputType>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <UseAppHost>false</UseAppHost>
-                  </PropertyGroup>
-                </Project>
-                """);
-            File.Copy(Path.Combine(RepoRoot, "tests", "TypedTrt.EndToEnd.Tests", "Assets", "FakeInspector", "Program.cs.txt"), Path.Combine(fake, "Program.cs"));
-            string fakeOut = Path.Combine(fake, "out");
-            Run(fake, ["build", "-c", "Release", "-o", fakeOut]);
-            string tool = Path.Combine(fakeOut, "typedtrt.dll");
-
             string app = Path.Combine(root, "app");
             string manifests = Path.Combine(RepoRoot, "tests", "TypedTrt.Generators.Tests", "Manifests");
             Directory.CreateDirectory(Path.Combine(app, "models", "vision"));
             File.Copy(Path.Combine(manifests, "detector.bindings.json"), Path.Combine(app, "models", "vision", "detector.bindings.json"));
-            // The stand-in "inspects" a model whose bytes are a manifest.
-            File.Copy(Path.Combine(manifests, "encoder.bindings.json"), Path.Combine(app, "models", "encoder.onnx"));
+            // A real exported ONNX model, inspected at build time by the inspector inside the package.
+            File.Copy(Path.Combine(RepoRoot, "samples", "Digits", "model", "digits.onnx"), Path.Combine(app, "models", "digits.onnx"));
+            File.Copy(Path.Combine(RepoRoot, "tests", "models", "uint8_bool.onnx"), Path.Combine(app, "models", "segmenter.onnx"));
             File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
@@ -69,56 +51,52 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
                     <Nullable>enable</Nullable>
                     <ImplicitUsings>enable</ImplicitUsings>
                     <RootNamespace>Consumer.App</RootNamespace>
-                    <TypedTrtToolPath>{tool}</TypedTrtToolPath>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="TypedTrt" Version="{version}" />
                     <TensorRTEngine Include="models/vision/detector.bindings.json" Streams="3" />
-                    <TensorRTEngine Include="models/encoder.onnx" Namespace="Consumer.Nlp" Profile="batch=1:4:16,sequence=1:128:512" />
+                    <TensorRTEngine Include="models/digits.onnx" ClassName="DigitClassifier" Namespace="Consumer.Vision" Profile="batch=1..32:8" />
+                    <TensorRTEngine Include="models/segmenter.onnx" />
                   </ItemGroup>
                 </Project>
                 """);
             File.WriteAllText(Path.Combine(app, "Program.cs"), """
                 using Consumer.App;
-                using Consumer.Nlp;
+                using Consumer.Vision;
 
                 var detector = new DetectorInput { Images = new float[2 * Detector.Images.MaxElementCount / 32], ImagesShape = [2, 3, 224, 224] };
-                var encoder = new EncoderInput
-                {
-                    EncoderInputIds0 = new long[8],
-                    AttentionMask = new long[8],
-                    Temperature = new float[1],
-                    EncoderInputIds0Shape = [1, 8],
-                    AttentionMaskShape = [1, 8],
-                };
-                Console.WriteLine($"{Detector.DefaultStreams} {detector.Images.Length} {Encoder.Pooled.Name} {encoder.Temperature.Length} {Detector.Signature.Tensors.Count}");
+                var digits = new DigitClassifierInput { Pixels = new float[4 * 64], PixelsShape = [4, 1, 8, 8] };
+                Console.WriteLine($"{Detector.DefaultStreams} {detector.Images.Length} {DigitClassifier.Probabilities.Name} {digits.Pixels.Length} {DigitClassifier.Pixels.MaxShape[0]} {DigitClassifier.Signature.Tensors.Count}");
                 """);
 
             Run(app, ["build"]);
-            string log = Path.Combine(fakeOut, "inspect.log");
-            Assert.Single(File.ReadAllLines(log));
-            Assert.Contains("--profile batch=1:4:16,sequence=1:128:512", File.ReadAllText(log), StringComparison.Ordinal);
+            string manifest = Directory.GetFiles(Path.Combine(app, "obj"), "digits.bindings.json", SearchOption.AllDirectories).Single();
+            var written = File.GetLastWriteTimeUtc(manifest);
+            Assert.Contains("\"max\": [32, 1, 8, 8]", File.ReadAllText(manifest), StringComparison.Ordinal);
             string result = Run(app, ["run", "--no-build"]);
-            Assert.Contains("3 301056 pooled 1 3", result, StringComparison.Ordinal);
+            Assert.Contains("3 301056 probabilities 256 32 3", result, StringComparison.Ordinal);
 
-            // No-op build: the inspector does not run again.
+            // No-op build: the inspector does not run again (it touches the manifest whenever it runs).
             Run(app, ["build"]);
-            Assert.Single(File.ReadAllLines(log));
+            Assert.Equal(written, File.GetLastWriteTimeUtc(manifest));
 
             // A constant array of the wrong size is a build error from the analyzer.
             File.WriteAllText(Path.Combine(app, "Bad.cs"), """
                 static class Bad
                 {
-                    public static Consumer.Nlp.EncoderInput Make() => new()
+                    public static Consumer.App.SegmenterInput Make() => new()
                     {
-                        EncoderInputIds0 = new long[8],
-                        AttentionMask = new long[8],
-                        Temperature = new float[10],
+                        Image = new byte[100],
                     };
+
+                    public static Consumer.Vision.DigitClassifierInput TooBig() => new() { Pixels = new float[64], PixelsShape = [64, 1, 8, 8] };
                 }
                 """);
             string failed = Run(app, ["build"], expectSuccess: false);
-            Assert.Matches(@"Bad\.cs\(7,23\): error TTRT1001: 'EncoderInput\.Temperature' needs exactly 1 elements, but this array has 10", failed);
+            output.WriteLine(string.Join('\n', failed.Split('\n').Where(l => l.Contains("error", StringComparison.Ordinal)).Distinct()));
+            Assert.Matches(@"Bad\.cs\(5,17\): error TTRT1001: 'SegmenterInput\.Image' needs exactly 768 elements, but this array has 100", failed);
+            Assert.Matches(@"Bad\.cs\(8,\d+\): error TTRT1002: .*64", failed);
+            Assert.DoesNotMatch(@"Program\.cs\(\d+,\d+\): error", failed);
         }
         finally
         {
