@@ -11,7 +11,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
     internal nint Runtime;
     internal nint Engine;
 
-    private OpenedPlan(TensorRtPlanHeader header, Version loadedVersion, BindingManifest manifest)
+    private OpenedPlan(PlanHeader header, Version loadedVersion, BindingManifest manifest)
     {
         Header = header;
         LoadedVersion = loadedVersion;
@@ -19,7 +19,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
         VerificationManifest = manifest;
     }
 
-    internal TensorRtPlanHeader Header { get; }
+    internal PlanHeader Header { get; }
 
     internal Version LoadedVersion { get; }
 
@@ -38,7 +38,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
     /// </summary>
     internal static OpenedPlan Open(ReadOnlySpan<byte> file, string description, string fileName, TensorRtEngineOptions options)
     {
-        var header = TensorRtPlanHeader.Read(file, description);
+        var header = ReadHeader(file, description);
         TensorRtRuntime.EnsureTensorRtLoaded(options.NativeLibraryPath, options.TensorRtLibraryPath);
         var loaded = TensorRtRuntime.ReadVersions().Loaded ?? throw new InvalidOperationException("TensorRT reported no loaded version after loading.");
         var built = header.Version;
@@ -65,7 +65,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
             Convert.ToHexStringLower(SHA256.HashData(file)),
             file.Length,
             built.ToString(),
-            metadata: ParseMetadata(header.MetadataJson));
+            metadata: header.Metadata);
 
         var opened = new OpenedPlan(header, loaded, null!);
         try
@@ -73,7 +73,7 @@ internal sealed unsafe class OpenedPlan : IDisposable
             nint runtime, engine;
             Native.Check(NativeMethods.RuntimeCreate(&runtime), "ttrt_runtime_create");
             opened.Runtime = runtime;
-            var plan = file[header.PlanOffset..];
+            var plan = file[(int)header.PlanOffset..]; // the offset lies inside this in-memory file
             fixed (byte* p = plan)
                 Native.Check(NativeMethods.EngineDeserialize(runtime, p, (ulong)plan.Length, &engine), "ttrt_engine_deserialize");
             opened.Engine = engine;
@@ -116,28 +116,28 @@ internal sealed unsafe class OpenedPlan : IDisposable
         }
     }
 
-    private static List<KeyValuePair<string, string>>? ParseMetadata(string? json)
+    /// <summary>The plan header, read by the same parser the inspector uses (one definition of the file format).</summary>
+    private static PlanHeader ReadHeader(ReadOnlySpan<byte> file, string description)
     {
-        if (json is null)
-            return null;
-        try
+        fixed (byte* p = file)
         {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                return [new("ultralytics", json)];
-            var list = new List<KeyValuePair<string, string>>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var p in doc.RootElement.EnumerateObject())
+            using var stream = new UnmanagedMemoryStream(p, file.Length);
+            if (PlanHeader.FindPlanOffset(stream) is null)
             {
-                if (seen.Add(p.Name))
-                    list.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                throw new InvalidDataException(
+                    $"{description} is not a TensorRT engine plan: it has no plan magic 'ftrt' (0x74727466) at offset 0, nor after an Ultralytics " +
+                    $"[uint32 length][JSON] prefix ({file.Length} bytes). Plans are written by TensorRT's builder (trtexec --saveEngine, " +
+                    "Ultralytics format=engine); TensorRT before 8.6 wrote plans without the magic, which TensorRT 10 cannot load anyway.");
             }
 
-            return list;
-        }
-        catch (JsonException)
-        {
-            return [new("ultralytics", json)];
+            try
+            {
+                return PlanHeader.Read(stream);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{description}: {e.Message}", e);
+            }
         }
     }
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 
-namespace TypedTrt.Inspection;
+namespace TypedTrt.Manifest;
 
 /// <summary>
 /// What can be read from a TensorRT plan (serialized engine) without TensorRT: where the plan starts, the TensorRT
@@ -48,6 +48,9 @@ public sealed class PlanHeader
 
     /// <summary>TensorRT build number.</summary>
     public byte Build { get; }
+
+    /// <summary>The building TensorRT's version (major, minor, patch, build).</summary>
+    public Version Version => new(Major, Minor, Patch, Build);
 
     /// <summary>The version as TensorRT prints it: <c>major.minor.patch.build</c>.</summary>
     public string TensorRTVersion => string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}.{Patch}.{Build}");
