@@ -50,8 +50,7 @@ internal sealed class CompletionPoller : IDisposable
     private void Loop()
     {
         _cuda.MakeCurrent();
-        var spinner = default(SpinWait);
-        int idleRounds = 0;
+        int idleRounds = 0, start = 0;
         while (!_stop)
         {
             if (Volatile.Read(ref _pending) == 0)
@@ -72,18 +71,24 @@ internal sealed class CompletionPoller : IDisposable
 
             idleRounds = 0;
             bool any = false;
-            foreach (var slot in _slots)
+            // Round robin from the slot after the last completion: requests complete roughly in submission order.
+            int n = _slots.Length;
+            for (int k = 0; k < n; k++)
             {
+                int i = start + k;
+                if (i >= n)
+                    i -= n;
+                var slot = _slots[i];
                 if (Volatile.Read(ref slot.Pending) != 0 && slot.PollDone())
                 {
                     Interlocked.Decrement(ref _pending);
                     any = true;
+                    start = i + 1 == n ? 0 : i + 1;
                 }
             }
 
             if (!any)
                 Thread.SpinWait(10);
-            _ = spinner;
         }
     }
 

@@ -272,6 +272,35 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         return bytes / us / 1e3;
     }
 
+    /// <summary>
+    /// Measures the host→device bandwidth of one slot's input copies: <paramref name="repeats"/> back-to-back copies of
+    /// every input at its max shape from the slot's pinned buffers, timed with CUDA events (the method of
+    /// native-pipeline.cu's stage line). Leases a slot for the measurement.
+    /// </summary>
+    /// <returns>GB/s (10^9 bytes per second) and the mean microseconds per copy round, the median of five timed batches.</returns>
+    /// <exception cref="NotSupportedException">A host engine.</exception>
+    public async ValueTask<(double GigabytesPerSecond, double Microseconds)> MeasureInputCopyBandwidthAsync(int repeats = 20, CancellationToken cancellationToken = default)
+    {
+        if (Cuda is null)
+            throw new NotSupportedException("Host engines copy no inputs.");
+        RunnerSlot slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Median of five batches: one batch is easily disturbed by other work on a shared machine.
+            var times = new double[5];
+            long bytes = 0;
+            for (int i = 0; i < times.Length; i++)
+                (bytes, times[i]) = slot.TimeInputCopies(repeats);
+            Array.Sort(times);
+            double us = times[times.Length / 2];
+            return (us > 0 ? bytes / us / 1e3 : 0, us);
+        }
+        finally
+        {
+            slot.Release();
+        }
+    }
+
     internal void ReturnSlot(RunnerSlot slot)
     {
         _free.Enqueue(slot);

@@ -78,7 +78,10 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         _device = new DeviceBuffer?[n];
         for (int i = 0; i < n; i++)
             _shapes[i] = new long[plan[i].Binding.Rank];
-        _core.RunContinuationsAsynchronously = true;
+        // Device engines with CompletionMode.Callback complete on a driver thread: continuations must leave it. Host
+        // engines complete on a thread-pool work item and polling completes on the runner's poller thread: both resume
+        // inline (CreateContext), which saves a thread-pool hop and its allocation per request.
+        _core.RunContinuationsAsynchronously = runner.Placement == BufferPlacement.Device;
         _self = GCHandle.Alloc(this);
     }
 
@@ -448,6 +451,44 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         Stages.Add(h2d * 1000.0, comp * 1000.0, d2h * 1000.0, gap >= 0 ? gap * 1000.0 : -1);
         _haveLastEnd = true;
         _timingSet = 1 - _timingSet;
+    }
+
+    /// <summary>
+    /// Times <paramref name="repeats"/> back-to-back H2D copies of every input (max shape) from this slot's pinned
+    /// buffers, as native-pipeline's stage line times its pinned copy. The slot must be idle.
+    /// </summary>
+    internal (long Bytes, double Microseconds) TimeInputCopies(int repeats)
+    {
+        var cuda = _runner.Cuda!;
+        cuda.MakeCurrent();
+        nint stream = Stream!.Handle;
+        long bytes = 0;
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (_plan[i].IsInput)
+                bytes += _plan[i].Binding.GetByteCount(_plan[i].Max);
+        }
+
+        using var a = cuda.CreateEvent(enableTiming: true);
+        using var b = cuda.CreateEvent(enableTiming: true);
+        void Copies()
+        {
+            for (int i = 0; i < _plan.Length; i++)
+            {
+                long n = _plan[i].Binding.GetByteCount(_plan[i].Max);
+                if (_plan[i].IsInput && n > 0)
+                    CudaException.Check(CudaNative.cuMemcpyHtoDAsync_v2(_device[i]!.Address, (void*)_host[i], (nuint)n, stream), "cuMemcpyHtoDAsync_v2");
+            }
+        }
+
+        for (int w = 0; w < 3; w++)
+            Copies();
+        a.Record(Stream);
+        for (int r = 0; r < repeats; r++)
+            Copies();
+        b.Record(Stream);
+        b.Synchronize();
+        return (bytes, b.ElapsedSince(a) * 1000.0 / repeats);
     }
 
     internal void ResetProfiling()
