@@ -33,6 +33,15 @@ public static class Program
           --profile SPEC      an optimization profile for an ONNX model's named dynamic dims, e.g.
                               --profile batch=1..32:8,seq=1..512:128. Repeated --profile options merge
                               into one profile until one names a dim again, which starts the next profile.
+
+               typedtrt tune (<engine> | --test-engine pipeline) [--streams 1,2,4,8] [--batches 1,8,32]
+                             [--requests N] [--svg FILE]
+
+          Measures throughput and latency p50/p90/p99 of the multi-stream runner per stream count (and batch
+          size, for a dynamic batch dim), recommends a setting and writes an SVG chart of throughput vs
+          streams. Needs an NVIDIA GPU (exit code 2 without one); <engine> needs TensorRT.
+          --test-engine pipeline  the NVRTC pipeline test engine instead of a TensorRT engine
+                                  (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
         """;
 
     /// <summary>Entry point.</summary>
@@ -56,6 +65,8 @@ public static class Program
             return Ok;
         }
 
+        if (args[0] == "tune")
+            return TuneCommand.Run(args, stdout, stderr);
         if (args[0] != "inspect")
             return UsageError(stderr, $"unknown command '{args[0]}'.");
 
@@ -163,7 +174,7 @@ public static class Program
         return Ok;
     }
 
-    private static int UsageError(TextWriter stderr, string message)
+    internal static int UsageError(TextWriter stderr, string message)
     {
         stderr.WriteLine($"typedtrt: {message}");
         stderr.WriteLine(Usage);

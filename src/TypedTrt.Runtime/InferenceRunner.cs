@@ -17,6 +17,18 @@ public sealed class InferenceRunnerOptions
 
     /// <summary>CUDA device ordinal for device engines. Default 0.</summary>
     public int DeviceOrdinal { get; init; }
+
+    /// <summary>How device requests complete. Default <see cref="CompletionMode.Polling"/> (lowest latency).</summary>
+    public CompletionMode Completion { get; init; } = CompletionMode.Polling;
+
+    /// <summary>
+    /// Device engines with static shapes only: each slot captures its first request's H2D copies, enqueue and D2H
+    /// copies into a CUDA graph and replays it (<c>cuGraphLaunch</c>) for later requests, cutting per-request launch
+    /// overhead. If capture fails (an engine whose enqueue cannot be captured), the slot falls back to normal enqueue,
+    /// as trtexec does. Ignored for engines with dynamic inputs and for host engines. Requires that the engine's
+    /// enqueue does the same work every time for a given context (true of TensorRT with static shapes). Default off.
+    /// </summary>
+    public bool UseCudaGraphs { get; init; }
 }
 
 /// <summary>
@@ -55,6 +67,8 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         options ??= new InferenceRunnerOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Streams, 1, nameof(options));
         _engine = engine;
+        Completion = options.Completion;
+        UseCudaGraphs = options.UseCudaGraphs;
         Signature = engine.Signature;
         Placement = engine.Placement;
         ProfileIndex = options.ProfileIndex;
@@ -78,11 +92,16 @@ public sealed partial class InferenceRunner : IAsyncDisposable
                 _free.Enqueue(slot);
             }
 
+            GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic);
+            if (Cuda is not null && Completion == CompletionMode.Polling)
+                Poller = new CompletionPoller(_slots, Cuda);
+
             _available.Release(_slots.Length);
         }
         catch
         {
             var errors = new List<Exception>();
+            Poller?.Dispose();
             foreach (var slot in _slots)
                 slot?.DisposeResources(errors);
             Cuda?.Dispose();
@@ -93,6 +112,24 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
     /// <summary>The engine's signature.</summary>
     public BindingManifest Signature { get; }
+
+    /// <summary>How device requests complete.</summary>
+    public CompletionMode Completion { get; }
+
+    /// <summary>Whether CUDA graph replay was requested (<see cref="InferenceRunnerOptions.UseCudaGraphs"/>).</summary>
+    public bool UseCudaGraphs { get; }
+
+    /// <summary>Requests that ran as a CUDA graph replay so far.</summary>
+    public long GraphLaunchCount => Interlocked.Read(ref GraphLaunches);
+
+    /// <summary>Slots whose graph capture failed and that fell back to normal enqueue.</summary>
+    public long GraphFallbackCount => Interlocked.Read(ref GraphFallbacks);
+
+    internal long GraphLaunches, GraphFallbacks;
+    internal bool GraphsPossible;
+    internal CompletionPoller? Poller;
+    internal volatile bool ProfilingActive;
+    private long _profileStart;
 
     /// <summary>Number of slots.</summary>
     public int SlotCount => _slots.Length;
@@ -151,6 +188,117 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             throw new InvalidOperationException("Internal error: a slot count was available but no slot was free.");
         slot.OnLeased();
         return slot;
+    }
+
+    /// <summary>
+    /// Starts collecting per-stage timings (CUDA events around each request's H2D copies, enqueue and D2H copies, and
+    /// the idle gap of each slot's stream between requests). Device engines with <see cref="CompletionMode.Polling"/>
+    /// only; profiled requests bypass CUDA graphs (events split the stages) and cost four extra event records.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A host engine, or <see cref="CompletionMode.Callback"/> (no CUDA calls are allowed in stream callbacks).</exception>
+    public void StartProfiling()
+    {
+        if (Poller is null)
+            throw new NotSupportedException("Stage profiling needs a device engine and CompletionMode.Polling.");
+        foreach (var slot in _slots)
+            slot.ResetProfiling();
+        _profileStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        ProfilingActive = true;
+    }
+
+    /// <summary>
+    /// Stops profiling and returns the per-request averages of the requests completed since <see cref="StartProfiling"/>
+    /// (call it after awaiting them). Feed it to <see cref="Diagnostics.BottleneckReport.Analyze"/>.
+    /// </summary>
+    public Diagnostics.StageTimings StopProfiling()
+    {
+        if (!ProfilingActive)
+            throw new InvalidOperationException("Profiling was not started.");
+        ProfilingActive = false;
+        double wall = System.Diagnostics.Stopwatch.GetElapsedTime(_profileStart).TotalSeconds;
+        var sum = default(StageAccumulator);
+        foreach (var slot in _slots)
+            sum.AddFrom(slot.Stages);
+        long inBytes = 0, outBytes = 0;
+        foreach (var p in _plan)
+        {
+            if (p.IsInput)
+                inBytes += p.Binding.GetByteCount(p.Max);
+            else
+                outBytes += p.Binding.GetByteCount(p.Max);
+        }
+
+        return Aggregate(sum, _slots.Length, wall, inBytes, outBytes);
+    }
+
+    /// <summary>Per-request means from stage sums (the profiling aggregation, separate for testing).</summary>
+    internal static Diagnostics.StageTimings Aggregate(in StageAccumulator sum, int streams, double wallSeconds, long h2dBytes, long d2hBytes)
+    {
+        long n = sum.Requests;
+        return new Diagnostics.StageTimings(
+            n,
+            streams,
+            wallSeconds,
+            n > 0 ? sum.H2D / n : 0,
+            n > 0 ? sum.Compute / n : 0,
+            n > 0 ? sum.D2H / n : 0,
+            sum.GapCount > 0 ? sum.Gap / sum.GapCount : 0,
+            h2dBytes,
+            d2hBytes);
+    }
+
+    /// <summary>
+    /// Measures the pinned host→device peak on this runner's device: <paramref name="repeats"/> back-to-back copies
+    /// of <paramref name="bytes"/> from pinned memory, timed with CUDA events. The reference for
+    /// <see cref="Diagnostics.BottleneckReport.Analyze"/>.
+    /// </summary>
+    /// <returns>GB/s (10^9 bytes per second).</returns>
+    public static double MeasurePinnedH2DPeak(long bytes = 64L << 20, int repeats = 20, int deviceOrdinal = 0)
+    {
+        using var cuda = CudaContext.RetainPrimary(deviceOrdinal);
+        using var host = cuda.AllocatePinned(bytes);
+        using var dev = cuda.Allocate(bytes);
+        using var stream = cuda.CreateStream();
+        using var a = cuda.CreateEvent(enableTiming: true);
+        using var b = cuda.CreateEvent(enableTiming: true);
+        for (int i = 0; i < 3; i++)
+            stream.CopyToDevice(dev, host.Pointer, bytes);
+        a.Record(stream);
+        for (int i = 0; i < repeats; i++)
+            stream.CopyToDevice(dev, host.Pointer, bytes);
+        b.Record(stream);
+        b.Synchronize();
+        double us = b.ElapsedSince(a) * 1000.0 / repeats;
+        return bytes / us / 1e3;
+    }
+
+    /// <summary>
+    /// Measures the host→device bandwidth of one slot's input copies: <paramref name="repeats"/> back-to-back copies of
+    /// every input at its max shape from the slot's pinned buffers, timed with CUDA events (the method of
+    /// native-pipeline.cu's stage line). Leases a slot for the measurement.
+    /// </summary>
+    /// <returns>GB/s (10^9 bytes per second) and the mean microseconds per copy round, the median of five timed batches.</returns>
+    /// <exception cref="NotSupportedException">A host engine.</exception>
+    public async ValueTask<(double GigabytesPerSecond, double Microseconds)> MeasureInputCopyBandwidthAsync(int repeats = 20, CancellationToken cancellationToken = default)
+    {
+        if (Cuda is null)
+            throw new NotSupportedException("Host engines copy no inputs.");
+        RunnerSlot slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Median of five batches: one batch is easily disturbed by other work on a shared machine.
+            var times = new double[5];
+            long bytes = 0;
+            for (int i = 0; i < times.Length; i++)
+                (bytes, times[i]) = slot.TimeInputCopies(repeats);
+            Array.Sort(times);
+            double us = times[times.Length / 2];
+            return (us > 0 ? bytes / us / 1e3 : 0, us);
+        }
+        finally
+        {
+            slot.Release();
+        }
     }
 
     internal void ReturnSlot(RunnerSlot slot)
@@ -244,6 +392,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         for (int i = 0; i < _slots.Length; i++)
             await _available.WaitAsync().ConfigureAwait(false);
         var errors = new List<Exception>();
+        Poller?.Dispose();
         foreach (var slot in _slots)
             slot.DisposeResources(errors);
         try
@@ -348,13 +497,41 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 /// or <see cref="RunAsync"/> and must not be used after <see cref="Dispose"/>. Disposing while a request is in flight
 /// returns the slot when that request completes.
 /// </remarks>
-public sealed partial class InferenceLease : IDisposable
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
+public readonly partial struct InferenceLease : IDisposable, IEquatable<InferenceLease>
 {
-    private RunnerSlot? _slot;
+    // The slot and the lease version it was handed out under: the slot bumps its version when the lease is disposed,
+    // so a copy of a disposed lease fails with ObjectDisposedException even after the slot was leased again. A struct,
+    // so a request allocates nothing.
+    private readonly RunnerSlot? _slot;
+    private readonly int _version;
 
-    internal InferenceLease(RunnerSlot slot) => _slot = slot;
+    internal InferenceLease(RunnerSlot slot)
+    {
+        _slot = slot;
+        _version = Volatile.Read(ref slot.LeaseVersion);
+    }
 
-    private RunnerSlot Slot => _slot ?? throw new ObjectDisposedException(nameof(InferenceLease));
+    private RunnerSlot Slot =>
+        _slot is { } s && Volatile.Read(ref s.LeaseVersion) == _version ? s : throw new ObjectDisposedException(nameof(InferenceLease));
+
+    /// <summary>Whether the lease is still valid (not disposed, not default).</summary>
+    public bool IsActive => _slot is { } s && Volatile.Read(ref s.LeaseVersion) == _version;
+
+    /// <inheritdoc/>
+    public bool Equals(InferenceLease other) => ReferenceEquals(_slot, other._slot) && _version == other._version;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is InferenceLease o && Equals(o);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(_slot, _version);
+
+    /// <summary>Same slot and lease version.</summary>
+    public static bool operator ==(InferenceLease left, InferenceLease right) => left.Equals(right);
+
+    /// <summary>Different slot or lease version.</summary>
+    public static bool operator !=(InferenceLease left, InferenceLease right) => !left.Equals(right);
 
     /// <summary>The index of the leased slot (0..<see cref="InferenceRunner.SlotCount"/>-1).</summary>
     public int SlotIndex => Slot.Index;
@@ -423,8 +600,8 @@ public sealed partial class InferenceLease : IDisposable
         return checked((int)n);
     }
 
-    /// <summary>Returns the slot to the runner.</summary>
-    public void Dispose() => Interlocked.Exchange(ref _slot, null)?.Release();
+    /// <summary>Returns the slot to the runner (once; later calls on any copy of this lease do nothing).</summary>
+    public void Dispose() => _slot?.Release(_version);
 }
 
 /// <summary>One input for <see cref="InferenceRunner.RunAsync(IReadOnlyList{InferenceInput}, CancellationToken)"/>: raw bytes in the tensor's layout and, for dynamic inputs, the concrete shape.</summary>

@@ -44,6 +44,26 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
     private bool _outputsValid;
     internal int State;
 
+    // Lease version: bumped on every release, so a disposed lease (a struct holding the old version) is detected.
+    internal int LeaseVersion;
+
+    // Polling completion (device engines, CompletionMode.Polling): the event recorded after the request's last copy,
+    // and 1 while the completion poller should watch it.
+    private CudaEvent? _done;
+    internal int Pending;
+
+    // CUDA graph replay (UseCudaGraphs, static shapes): captured once, replayed per request; disabled after a failed capture.
+    private CudaGraph? _graph;
+    internal bool GraphDisabled;
+    internal bool GraphCaptureFailedForTest;
+
+    // Stage profiling: two sets (alternating per request) of four timing events: start, after H2D, after enqueue, after D2H.
+    private CudaEvent[]? _timing;
+    private int _timingSet;
+    private bool _timedThisRequest;
+    private bool _haveLastEnd;
+    internal StageAccumulator Stages;
+
     internal RunnerSlot(InferenceRunner runner, int index, TensorPlan[] plan)
     {
         _runner = runner;
@@ -58,7 +78,10 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         _device = new DeviceBuffer?[n];
         for (int i = 0; i < n; i++)
             _shapes[i] = new long[plan[i].Binding.Rank];
-        _core.RunContinuationsAsynchronously = true;
+        // Device engines with CompletionMode.Callback complete on a driver thread: continuations must leave it. Host
+        // engines complete on a thread-pool work item and polling completes on the runner's poller thread: both resume
+        // inline (CreateContext), which saves a thread-pool hop and its allocation per request.
+        _core.RunContinuationsAsynchronously = runner.Placement == BufferPlacement.Device;
         _self = GCHandle.Alloc(this);
     }
 
@@ -77,6 +100,12 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         {
             cuda.MakeCurrent();
             Stream = cuda.CreateStream();
+            if (_runner.Completion == CompletionMode.Polling)
+            {
+                _done = cuda.CreateEvent();
+                // Completion runs on the runner's poller thread, which resumes the awaiting code inline (no thread-pool hop).
+                _core.RunContinuationsAsynchronously = false;
+            }
         }
 
         Context = engine.CreateContext();
@@ -265,32 +294,49 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         _outputsValid = false;
         _status = 0;
         _core.Reset();
+        short version = _core.Version; // read before the request can complete (and the slot be leased again)
         Volatile.Write(ref State, Running);
         if (!IsDevice)
         {
             _token = cancellationToken;
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            return new ValueTask(this, _core.Version);
+            return new ValueTask(this, version);
         }
 
         try
         {
             _runner.Cuda!.MakeCurrent();
             nint stream = Stream!.Handle;
-            for (int i = 0; i < _plan.Length; i++)
+            bool profiling = _runner.ProfilingActive && EnsureTimingEvents();
+            _timedThisRequest = profiling;
+            if (!profiling && _runner.UseCudaGraphs && !GraphDisabled)
             {
-                if (_plan[i].IsInput && _bytes[i] > 0)
-                    CudaException.Check(CudaNative.cuMemcpyHtoDAsync_v2(_device[i]!.Address, (void*)_host[i], (nuint)_bytes[i], stream), "cuMemcpyHtoDAsync_v2");
+                if (_graph is null)
+                    TryCapture(stream);
+                if (_graph is not null)
+                {
+                    CudaException.Check(CudaNative.cuGraphLaunch(_graph.ExecHandle, stream), "cuGraphLaunch");
+                    Interlocked.Increment(ref _runner.GraphLaunches);
+                }
+                else
+                {
+                    EnqueueWork(stream, false);
+                }
+            }
+            else
+            {
+                EnqueueWork(stream, profiling);
             }
 
-            Context!.Enqueue(stream);
-            for (int i = 0; i < _plan.Length; i++)
+            if (_done is not null)
             {
-                if (!_plan[i].IsInput && _bytes[i] > 0)
-                    CudaException.Check(CudaNative.cuMemcpyDtoHAsync_v2((void*)_host[i], _device[i]!.Address, (nuint)_bytes[i], stream), "cuMemcpyDtoHAsync_v2");
+                CudaException.Check(CudaNative.cuEventRecord(_done.Handle, stream), "cuEventRecord");
+                _runner.Poller!.Submit(this);
             }
-
-            CudaException.Check(CudaNative.cuStreamAddCallback(stream, &OnStreamDone, GCHandle.ToIntPtr(_self), 0), "cuStreamAddCallback");
+            else
+            {
+                CudaException.Check(CudaNative.cuStreamAddCallback(stream, &OnStreamDone, GCHandle.ToIntPtr(_self), 0), "cuStreamAddCallback");
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -306,7 +352,163 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
             Complete(ex);
         }
 
-        return new ValueTask(this, _core.Version);
+        return new ValueTask(this, version);
+    }
+
+    private void EnqueueWork(nint stream, bool profiling)
+    {
+        CudaEvent[]? t = profiling ? _timing : null;
+        int b = _timingSet * 4;
+        if (t is not null)
+            CudaException.Check(CudaNative.cuEventRecord(t[b].Handle, stream), "cuEventRecord");
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (_plan[i].IsInput && _bytes[i] > 0)
+                CudaException.Check(CudaNative.cuMemcpyHtoDAsync_v2(_device[i]!.Address, (void*)_host[i], (nuint)_bytes[i], stream), "cuMemcpyHtoDAsync_v2");
+        }
+
+        if (t is not null)
+            CudaException.Check(CudaNative.cuEventRecord(t[b + 1].Handle, stream), "cuEventRecord");
+        Context!.Enqueue(stream);
+        if (t is not null)
+            CudaException.Check(CudaNative.cuEventRecord(t[b + 2].Handle, stream), "cuEventRecord");
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (!_plan[i].IsInput && _bytes[i] > 0)
+                CudaException.Check(CudaNative.cuMemcpyDtoHAsync_v2((void*)_host[i], _device[i]!.Address, (nuint)_bytes[i], stream), "cuMemcpyDtoHAsync_v2");
+        }
+
+        if (t is not null)
+            CudaException.Check(CudaNative.cuEventRecord(t[b + 3].Handle, stream), "cuEventRecord");
+    }
+
+    /// <summary>
+    /// Captures H2D + enqueue + D2H into a graph (static shapes only). A capture or instantiation failure, e.g. an
+    /// engine that cannot be captured, disables graphs for this slot and the request runs the normal path, as trtexec does.
+    /// </summary>
+    private void TryCapture(nint stream)
+    {
+        if (!_runner.GraphsPossible)
+        {
+            GraphDisabled = true;
+            return;
+        }
+
+        bool capturing = false;
+        try
+        {
+            Stream!.BeginCapture();
+            capturing = true;
+            EnqueueWork(stream, false);
+            if (GraphCaptureFailedForTest)
+                throw new CudaException(900, "injected capture failure");
+            capturing = false;
+            _graph = Stream.EndCapture();
+        }
+        catch (Exception ex) when (ex is CudaException or InvalidOperationException or NotSupportedException)
+        {
+            if (capturing)
+            {
+                nint g;
+                if (CudaNative.cuStreamEndCapture(stream, &g) == 0 && g != 0)
+                    _ = CudaNative.cuGraphDestroy(g);
+            }
+
+            _graph = null;
+            GraphDisabled = true;
+            Interlocked.Increment(ref _runner.GraphFallbacks);
+        }
+    }
+
+    private bool EnsureTimingEvents()
+    {
+        if (_timing is null)
+        {
+            var t = new CudaEvent[8];
+            for (int i = 0; i < t.Length; i++)
+                t[i] = _runner.Cuda!.CreateEvent(enableTiming: true);
+            _timing = t;
+        }
+
+        return true;
+    }
+
+    /// <summary>After a profiled request completed: adds its stage times (and the idle gap since the slot's previous request).</summary>
+    private void CollectStageTimes()
+    {
+        if (!_timedThisRequest || _timing is null)
+            return;
+        _timedThisRequest = false;
+        int b = _timingSet * 4;
+        float h2d, comp, d2h, gap = -1;
+        if (CudaNative.cuEventElapsedTime(&h2d, _timing[b].Handle, _timing[b + 1].Handle) != 0
+            || CudaNative.cuEventElapsedTime(&comp, _timing[b + 1].Handle, _timing[b + 2].Handle) != 0
+            || CudaNative.cuEventElapsedTime(&d2h, _timing[b + 2].Handle, _timing[b + 3].Handle) != 0)
+            return;
+        int prev = (1 - _timingSet) * 4;
+        if (_haveLastEnd && CudaNative.cuEventElapsedTime(&gap, _timing[prev + 3].Handle, _timing[b].Handle) != 0)
+            gap = -1;
+        Stages.Add(h2d * 1000.0, comp * 1000.0, d2h * 1000.0, gap >= 0 ? gap * 1000.0 : -1);
+        _haveLastEnd = true;
+        _timingSet = 1 - _timingSet;
+    }
+
+    /// <summary>
+    /// Times <paramref name="repeats"/> back-to-back H2D copies of every input (max shape) from this slot's pinned
+    /// buffers, as native-pipeline's stage line times its pinned copy. The slot must be idle.
+    /// </summary>
+    internal (long Bytes, double Microseconds) TimeInputCopies(int repeats)
+    {
+        var cuda = _runner.Cuda!;
+        cuda.MakeCurrent();
+        nint stream = Stream!.Handle;
+        long bytes = 0;
+        for (int i = 0; i < _plan.Length; i++)
+        {
+            if (_plan[i].IsInput)
+                bytes += _plan[i].Binding.GetByteCount(_plan[i].Max);
+        }
+
+        using var a = cuda.CreateEvent(enableTiming: true);
+        using var b = cuda.CreateEvent(enableTiming: true);
+        void Copies()
+        {
+            for (int i = 0; i < _plan.Length; i++)
+            {
+                long n = _plan[i].Binding.GetByteCount(_plan[i].Max);
+                if (_plan[i].IsInput && n > 0)
+                    CudaException.Check(CudaNative.cuMemcpyHtoDAsync_v2(_device[i]!.Address, (void*)_host[i], (nuint)n, stream), "cuMemcpyHtoDAsync_v2");
+            }
+        }
+
+        for (int w = 0; w < 3; w++)
+            Copies();
+        a.Record(Stream);
+        for (int r = 0; r < repeats; r++)
+            Copies();
+        b.Record(Stream);
+        b.Synchronize();
+        return (bytes, b.ElapsedSince(a) * 1000.0 / repeats);
+    }
+
+    internal void ResetProfiling()
+    {
+        Stages = default;
+        _haveLastEnd = false;
+    }
+
+    /// <summary>Poller thread: checks the completion event; completes the request when its work is done.</summary>
+    internal bool PollDone()
+    {
+        int rc = CudaNative.cuEventQuery(_done!.Handle);
+        if (rc == 600)
+            return false;
+        _status = rc;
+        Volatile.Write(ref Pending, 0);
+        if (rc == 0)
+            CollectStageTimes();
+        Complete(null);
+        return true;
     }
 
     private void ResolveOutputShapes()
@@ -393,6 +595,14 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
             _runner.ReturnSlot(this);
     }
 
+    /// <summary>Returns the slot to the runner now, or when its request completes, if <paramref name="version"/> is the current lease's.</summary>
+    internal void Release(int version)
+    {
+        if (Interlocked.CompareExchange(ref LeaseVersion, version + 1, version) != version)
+            return; // a stale lease (already disposed): nothing to do
+        Release();
+    }
+
     /// <summary>Returns the slot to the runner now, or when its request completes.</summary>
     internal void Release()
     {
@@ -467,6 +677,19 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
             _host[i] = 0;
         }
 
+        if (_graph is { } g)
+            Try(g.Dispose);
+        _graph = null;
+        if (_done is { } done)
+            Try(done.Dispose);
+        _done = null;
+        if (_timing is { } timing)
+        {
+            foreach (var e in timing)
+                Try(e.Dispose);
+        }
+
+        _timing = null;
         if (Stream is { } s2)
             Try(s2.Dispose);
         Stream = null;

@@ -449,6 +449,9 @@ public sealed class CudaGraph : IDisposable
         _exec = exec;
     }
 
+    /// <summary>The raw <c>CUgraphExec</c>.</summary>
+    internal nint ExecHandle => _exec;
+
     /// <summary>Launches the graph on a stream (<c>cuGraphLaunch</c>).</summary>
     public void Launch(CudaStream stream)
     {

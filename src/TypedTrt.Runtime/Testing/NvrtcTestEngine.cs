@@ -72,14 +72,14 @@ public sealed class NvrtcTestEngine : IInferenceEngine
     private readonly int _width, _nIn, _nOut, _iters, _blocks;
     private int _disposed;
 
-    private NvrtcTestEngine(int deviceOrdinal, BindingManifest signature, bool isPipeline, int width, int nIn, int nOut, int iters, int blocks)
+    private NvrtcTestEngine(int deviceOrdinal, BindingManifest signature, bool isPipeline, int width, int nIn, int nOut, int iters, int blocks, byte[]? ptxImage = null)
     {
         _cuda = CudaContext.RetainPrimary(deviceOrdinal);
         try
         {
             var (major, minor) = CudaDriver.GetComputeCapability(deviceOrdinal);
             string source = isPipeline ? PipelineKernelSource : ElementwiseSource;
-            byte[] ptx = Nvrtc.CompileToPtx(source, isPipeline ? "pipeline.cu" : "elementwise.cu", $"--gpu-architecture=compute_{major}{minor}");
+            byte[] ptx = ptxImage ?? Nvrtc.CompileToPtx(source, isPipeline ? "pipeline.cu" : "elementwise.cu", $"--gpu-architecture=compute_{major}{minor}");
             _module = _cuda.LoadModule(ptx);
             if (isPipeline)
             {
@@ -141,7 +141,23 @@ public sealed class NvrtcTestEngine : IInferenceEngine
     /// <param name="iters">FMA iterations per input element.</param>
     /// <param name="blocks">Grid size.</param>
     /// <param name="deviceOrdinal">The CUDA device.</param>
-    public static NvrtcTestEngine CreatePipeline(long inBytes = 8 << 20, long outBytes = 64 << 10, int iters = 64, int blocks = 66, int deviceOrdinal = 0)
+    public static NvrtcTestEngine CreatePipeline(long inBytes = 8 << 20, long outBytes = 64 << 10, int iters = 64, int blocks = 66, int deviceOrdinal = 0) =>
+        CreatePipelineCore(inBytes, outBytes, iters, blocks, deviceOrdinal, null);
+
+    /// <summary>
+    /// Like <see cref="CreatePipeline"/>, but loads the kernel from a PTX (or cubin) image, e.g. <c>nvcc -ptx</c> of
+    /// native-pipeline.cu, so the runner launches exactly the code the native reference runs. The image must contain
+    /// an <c>extern "C"</c> kernel named <c>engine</c> with the pipeline's parameters.
+    /// </summary>
+    public static NvrtcTestEngine CreatePipelineFromImage(byte[] image, long inBytes = 8 << 20, long outBytes = 64 << 10, int iters = 64, int blocks = 66, int deviceOrdinal = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Length == 0 || image[^1] != 0)
+            image = [.. image, 0]; // cuModuleLoadData needs NUL-terminated PTX text
+        return CreatePipelineCore(inBytes, outBytes, iters, blocks, deviceOrdinal, image);
+    }
+
+    private static NvrtcTestEngine CreatePipelineCore(long inBytes, long outBytes, int iters, int blocks, int deviceOrdinal, byte[]? image)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inBytes, 4);
         ArgumentOutOfRangeException.ThrowIfLessThan(outBytes, 4);
@@ -154,7 +170,7 @@ public sealed class NvrtcTestEngine : IInferenceEngine
                 new TensorBinding("in", TensorMode.Input, "float", [nIn]),
                 new TensorBinding("out", TensorMode.Output, "float", [nOut]),
             ]);
-        return new NvrtcTestEngine(deviceOrdinal, sig, isPipeline: true, 0, nIn, nOut, iters, blocks);
+        return new NvrtcTestEngine(deviceOrdinal, sig, isPipeline: true, 0, nIn, nOut, iters, blocks, image);
     }
 
     /// <inheritdoc/>
