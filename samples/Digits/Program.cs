@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TypedTrt.OnnxRuntime;
+using TypedTrt.Runtime;
 using TypedTrt.Runtime.Diagnostics;
 using TypedTrt.Runtime.Engine;
 using TypedTrt.TensorRT;
@@ -85,6 +86,8 @@ public static class Program
 
         // One request per digit, all in flight at once: the runner spreads them over its streams.
         var latencies = new double[samples.Count];
+        if (timing)
+            runner.Runner.StartProfiling();
         var clock = Stopwatch.StartNew();
         var outputs = await Task.WhenAll(samples.Select(async (s, i) =>
         {
@@ -94,6 +97,7 @@ public static class Program
             return output;
         }));
         double wallMs = clock.Elapsed.TotalMilliseconds;
+        var stages = timing ? runner.Runner.StopProfiling() : null;
 
         // The same digits again as one batch: the predictions must agree.
         var batch = await runner.RunAsync(new DigitClassifierInput
@@ -133,6 +137,10 @@ public static class Program
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Timing: {samples.Count} concurrent single-digit requests in {wallMs:0.00} ms; latency p50 {latencies[latencies.Length / 2]:0.000} ms, p90 {latencies[latencies.Length * 9 / 10]:0.000} ms, max {latencies[^1]:0.000} ms"));
+            Console.WriteLine();
+            Console.WriteLine("Runner stage timing of those requests:");
+            double peak = engine.Placement == BufferPlacement.Device ? InferenceRunner.MeasurePinnedH2DPeak() : 0;
+            Console.WriteLine(BottleneckReport.Analyze(stages!, peak));
         }
 
         return correct == samples.Count && agree == samples.Count ? correct : -1;

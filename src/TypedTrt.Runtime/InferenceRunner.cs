@@ -191,15 +191,16 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts collecting per-stage timings (CUDA events around each request's H2D copies, enqueue and D2H copies, and
-    /// the idle gap of each slot's stream between requests). Device engines with <see cref="CompletionMode.Polling"/>
-    /// only; profiled requests bypass CUDA graphs (events split the stages) and cost four extra event records.
+    /// Starts collecting per-stage timings. Device engines: CUDA events around each request's H2D copies, enqueue and
+    /// D2H copies, and the idle gap of each slot's stream between requests (needs <see cref="CompletionMode.Polling"/>;
+    /// profiled requests bypass CUDA graphs and cost four extra event records). Host engines: the backend's run is the
+    /// compute stage (there are no copies) and the gap is each slot's idle time between runs.
     /// </summary>
-    /// <exception cref="NotSupportedException">A host engine, or <see cref="CompletionMode.Callback"/> (no CUDA calls are allowed in stream callbacks).</exception>
+    /// <exception cref="NotSupportedException">A device engine with <see cref="CompletionMode.Callback"/> (no CUDA calls are allowed in stream callbacks).</exception>
     public void StartProfiling()
     {
-        if (Poller is null)
-            throw new NotSupportedException("Stage profiling needs a device engine and CompletionMode.Polling.");
+        if (Placement == BufferPlacement.Device && Poller is null)
+            throw new NotSupportedException("Stage profiling of a device engine needs CompletionMode.Polling (the default).");
         foreach (var slot in _slots)
             slot.ResetProfiling();
         _profileStart = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -220,7 +221,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         foreach (var slot in _slots)
             sum.AddFrom(slot.Stages);
         long inBytes = 0, outBytes = 0;
-        foreach (var p in _plan)
+        foreach (var p in Placement == BufferPlacement.Device ? _plan : [])
         {
             if (p.IsInput)
                 inBytes += p.Binding.GetByteCount(p.Max);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
@@ -63,6 +64,8 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
     private bool _timedThisRequest;
     private bool _haveLastEnd;
     internal StageAccumulator Stages;
+
+    private long _hostLastEnd;
 
     internal RunnerSlot(InferenceRunner runner, int index, TensorPlan[] plan)
     {
@@ -497,6 +500,15 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         _haveLastEnd = false;
     }
 
+    /// <summary>Host engines: the run itself is the compute stage (no copies); the gap is the slot's idle time since its previous run.</summary>
+    private void AddHostStageTimes(long start, long end)
+    {
+        double gap = _haveLastEnd ? Stopwatch.GetElapsedTime(_hostLastEnd, start).TotalMicroseconds : -1;
+        Stages.Add(0, Stopwatch.GetElapsedTime(start, end).TotalMicroseconds, 0, gap);
+        _hostLastEnd = end;
+        _haveLastEnd = true;
+    }
+
     /// <summary>Poller thread: checks the completion event; completes the request when its work is done.</summary>
     internal bool PollDone()
     {
@@ -549,8 +561,12 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         try
         {
             _token.ThrowIfCancellationRequested();
+            bool profiling = _runner.ProfilingActive;
+            long start = profiling ? Stopwatch.GetTimestamp() : 0;
             Context!.Enqueue(0);
             ResolveOutputShapes();
+            if (profiling)
+                AddHostStageTimes(start, Stopwatch.GetTimestamp());
         }
 #pragma warning disable CA1031 // every failure belongs to this request only
         catch (Exception ex)

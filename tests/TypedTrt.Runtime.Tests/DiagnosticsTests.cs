@@ -52,6 +52,21 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void A_host_backend_without_copies_is_described_as_such()
+    {
+        var t = new StageTimings(Requests: 100, Streams: 2, WallSeconds: 100 * 500 / 1e6, H2DMicroseconds: 0, ComputeMicroseconds: 200,
+            D2HMicroseconds: 0, HostGapMicroseconds: 300, H2DBytes: 0, D2HBytes: 0);
+        var r = BottleneckReport.Analyze(t, 0);
+        Assert.True(r.IsHostBackend);
+        Assert.Equal(Bottleneck.Host, r.Bottleneck);
+        Assert.Contains("2.5x the backend's run time", r.Advice, StringComparison.Ordinal);
+        Assert.DoesNotContain("GPU", r.Advice, StringComparison.Ordinal);
+        Assert.Contains("backend run 200.0 µs", r.ToString(), StringComparison.Ordinal);
+        Assert.Equal(Bottleneck.Compute, BottleneckReport.Analyze(t with { WallSeconds = 100 * 210 / 1e6 }, 0).Bottleneck);
+        Assert.False(BottleneckReport.Analyze(Run(10, 20, 5, 60), 25).IsHostBackend);
+    }
+
+    [Fact]
     public void Analyze_rejects_empty_runs()
     {
         Assert.Throws<ArgumentException>(() => BottleneckReport.Analyze(Run(1, 1, 1, 0), 25));

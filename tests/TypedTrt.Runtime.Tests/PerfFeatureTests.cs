@@ -104,12 +104,41 @@ public sealed class PerfFeatureTests
     }
 
     [Fact]
-    public async Task Profiling_needs_a_device_engine()
+    public async Task Profiling_a_host_engine_times_each_run_as_compute_and_the_idle_gaps()
     {
-        using var engine = new FakeEngine();
-        await using var runner = new InferenceRunner(engine);
-        Assert.Throws<NotSupportedException>(runner.StartProfiling);
+        using var engine = new FakeEngine { Delay = TimeSpan.FromMilliseconds(20) };
+        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 2 });
         Assert.Throws<InvalidOperationException>(() => runner.StopProfiling());
+        runner.StartProfiling();
+        for (int i = 0; i < 3; i++)
+        {
+            using var lease = await runner.AcquireAsync(Ct);
+            lease.SetInputShape(0, [1, FakeEngine.Width]);
+            lease.SetInputShape(1, [1, FakeEngine.Width]);
+            await lease.RunAsync(Ct);
+            await Task.Delay(30, Ct); // idle time between this slot's runs
+        }
+
+        var t = runner.StopProfiling();
+        Assert.Equal(3, t.Requests);
+        Assert.Equal(2, t.Streams);
+        Assert.InRange(t.ComputeMicroseconds, 20_000, 2_000_000);
+        Assert.Equal(0, t.H2DMicroseconds);
+        Assert.Equal(0, t.D2HMicroseconds);
+        Assert.Equal(0, t.H2DBytes);
+        Assert.True(t.HostGapMicroseconds >= 30_000, $"gap {t.HostGapMicroseconds} µs");
+        Assert.Throws<InvalidOperationException>(() => runner.StopProfiling());
+
+        // Not profiling: nothing is collected.
+        using (var lease = await runner.AcquireAsync(Ct))
+        {
+            lease.SetInputShape(0, [1, FakeEngine.Width]);
+            lease.SetInputShape(1, [1, FakeEngine.Width]);
+            await lease.RunAsync(Ct);
+        }
+
+        runner.StartProfiling();
+        Assert.Equal(0, runner.StopProfiling().Requests);
     }
 
     [Fact]

@@ -91,6 +91,9 @@ public sealed class BottleneckReport
         }
     }
 
+    /// <summary>Whether the run had no host↔device copies at all (a host backend such as ONNX Runtime on the CPU).</summary>
+    public bool IsHostBackend => Timings.H2DBytes == 0 && Timings.D2HBytes == 0 && Timings.H2DMicroseconds == 0 && Timings.D2HMicroseconds == 0;
+
     /// <summary>Achieved H2D bandwidth as a fraction of the pinned peak (0 when unknown).</summary>
     public double H2DEfficiency => PeakH2DGigabytesPerSecond > 0 ? Timings.H2DGigabytesPerSecond / PeakH2DGigabytesPerSecond : 0;
 
@@ -120,6 +123,8 @@ public sealed class BottleneckReport
             "PCIe-bound: copies take longer than the engine. Send fewer bytes (fp16/uint8 inputs, preprocessing on the GPU); beyond 2–3 streams extra streams add nothing.",
         Bottleneck.Compute =>
             "Compute-bound: the engine's kernels are the floor. Streams already overlap the copies; a faster engine (lower precision, better batch size) is what helps.",
+        _ when IsHostBackend =>
+            string.Create(CultureInfo.InvariantCulture, $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the backend's run time; the rest is scheduling and waiting for a free slot. Add streams (slots) up to the cores available, or batch requests."),
         _ =>
             string.Create(CultureInfo.InvariantCulture, $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the device floor, so the GPU waits for the host. Add streams, enable CUDA graphs for static shapes, or batch requests."),
     };
@@ -140,7 +145,7 @@ public sealed class BottleneckReport
         sb.AppendLine(c, $"  compute  {t.ComputeMicroseconds,10:0.0}  {s.Compute,6:P0}");
         sb.AppendLine(c, $"  D2H      {t.D2HMicroseconds,10:0.0}  {s.D2H,6:P0}   {t.D2HGigabytesPerSecond:0.00} GB/s");
         sb.AppendLine(c, $"  host gap {t.HostGapMicroseconds,10:0.0}");
-        sb.AppendLine(c, $"  per request: achieved {AchievedMicroseconds:0.0} µs, device floor {DeviceFloorMicroseconds:0.0} µs");
+        sb.AppendLine(c, $"  per request: achieved {AchievedMicroseconds:0.0} µs, {(IsHostBackend ? "backend run" : "device floor")} {DeviceFloorMicroseconds:0.0} µs");
         sb.Append(Advice);
         return sb.ToString();
     }
