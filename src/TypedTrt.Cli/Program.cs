@@ -275,7 +275,7 @@ public static class TableFormatter
         return "[" + string.Join(", ", parts) + "]";
     }
 
-    private static string Dims(IReadOnlyList<long> d) => "[" + string.Join(", ", d.Select(static x => x.ToString(CultureInfo.InvariantCulture))) + "]";
+    private static string Dims(IReadOnlyList<long> d) => TensorBinding.FormatShape(d);
 
     private static string Shorten(string s, int max)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -151,16 +150,8 @@ public static class ManifestSerializer
     private static void WriteLongs(Utf8JsonWriter w, string name, IReadOnlyList<long> values)
     {
         // Shapes stay on one line: readable and diff-friendly.
-        var sb = new StringBuilder("[");
-        for (int i = 0; i < values.Count; i++)
-        {
-            if (i > 0)
-                sb.Append(", ");
-            sb.Append(values[i].ToString(CultureInfo.InvariantCulture));
-        }
-
         w.WritePropertyName(name);
-        w.WriteRawValue(sb.Append(']').ToString(), skipInputValidation: true);
+        w.WriteRawValue(TensorBinding.FormatShape(values), skipInputValidation: true);
     }
 
     private static readonly string[] FormatNames =

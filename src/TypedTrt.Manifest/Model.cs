@@ -213,6 +213,30 @@ public sealed class TensorBinding
     /// <summary>The element count of a fully static shape, or <see langword="null"/> when a dimension is dynamic.</summary>
     public long? StaticElementCount => IsDynamic ? null : ElementCount(_shape);
 
+    /// <summary>Formats a shape the way every TypedTrt message and manifest writes it: <c>[1, 3, 224, 224]</c>, <c>[]</c> for a scalar (invariant culture).</summary>
+    public static string FormatShape(ReadOnlySpan<long> shape)
+    {
+        var sb = new System.Text.StringBuilder("[");
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (i > 0)
+                sb.Append(", ");
+            sb.Append(shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return sb.Append(']').ToString();
+    }
+
+    /// <inheritdoc cref="FormatShape(ReadOnlySpan{long})"/>
+    public static string FormatShape(long[] shape) => FormatShape((ReadOnlySpan<long>)shape);
+
+    /// <inheritdoc cref="FormatShape(ReadOnlySpan{long})"/>
+    public static string FormatShape(IReadOnlyList<long> shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return FormatShape(shape as long[] ?? shape.ToArray());
+    }
+
     /// <summary>The element count of a concrete shape (1 for a scalar).</summary>
     /// <exception cref="ArgumentException">A dimension is negative.</exception>
     public static long ElementCount(ReadOnlySpan<long> shape)

@@ -56,11 +56,11 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         if (t.Mode != TensorMode.Input)
             throw new ArgumentException($"'{t.Name}' is an output; only input shapes can be set.", nameof(tensorIndex));
         if (dims.Length != t.Rank)
-            throw new ArgumentException($"'{t.Name}' has rank {t.Rank}; got shape {OnnxRuntimeEngine.ShapeText(dims)}.", nameof(dims));
+            throw new ArgumentException($"'{t.Name}' has rank {t.Rank}; got shape {TensorBinding.FormatShape(dims)}.", nameof(dims));
         for (int d = 0; d < dims.Length; d++)
         {
             if (dims[d] < 0 || (t.Shape[d] >= 0 && dims[d] != t.Shape[d]))
-                throw new ArgumentException($"'{t.Name}' dimension {d} must be {(t.Shape[d] >= 0 ? t.Shape[d] : "≥ 0")}; got shape {OnnxRuntimeEngine.ShapeText(dims)}.", nameof(dims));
+                throw new ArgumentException($"'{t.Name}' dimension {d} must be {(t.Shape[d] >= 0 ? t.Shape[d] : "≥ 0")}; got shape {TensorBinding.FormatShape(dims)}.", nameof(dims));
         }
 
         if (!dims.SequenceEqual(_shapes[tensorIndex]))
@@ -106,7 +106,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
             if (t.Mode == TensorMode.Input)
             {
                 if (Array.IndexOf(_shapes[i], -1L) >= 0)
-                    throw new InvalidOperationException($"The shape of input '{t.Name}' {OnnxRuntimeEngine.ShapeText(_shapes[i])} has dynamic dimensions; call SetInputShape first.");
+                    throw new InvalidOperationException($"The shape of input '{t.Name}' {TensorBinding.FormatShape(_shapes[i])} has dynamic dimensions; call SetInputShape first.");
                 if (!_bound[i])
                     Bind(i, isInput: true);
             }
@@ -161,7 +161,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
             long[] shape = value.GetTensorTypeAndShape().Shape;
             long bytes = t.GetByteCount(shape);
             if (bytes > _capacity[i])
-                throw new InvalidOperationException($"Output '{t.Name}' has shape {OnnxRuntimeEngine.ShapeText(shape)} ({bytes} bytes), more than its {_capacity[i]}-byte buffer.");
+                throw new InvalidOperationException($"Output '{t.Name}' has shape {TensorBinding.FormatShape(shape)} ({bytes} bytes), more than its {_capacity[i]}-byte buffer.");
             unsafe
             {
                 value.GetTensorDataAsSpan<byte>()[..(int)bytes].CopyTo(new Span<byte>((void*)_address[i], (int)bytes));
@@ -218,7 +218,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         var t = _tensors[i];
         long bytes = t.GetByteCount(_shapes[i]);
         if (bytes > _capacity[i])
-            throw new InvalidOperationException($"'{t.Name}' at shape {OnnxRuntimeEngine.ShapeText(_shapes[i])} needs {bytes} bytes, more than its {_capacity[i]}-byte buffer.");
+            throw new InvalidOperationException($"'{t.Name}' at shape {TensorBinding.FormatShape(_shapes[i])} needs {bytes} bytes, more than its {_capacity[i]}-byte buffer.");
         _values[i]?.Dispose();
         var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OnnxRuntimeEngine.ToOrt(t), (long[])_shapes[i].Clone(), _address[i], Math.Max(bytes, 0));
         _values[i] = value;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TypedTrt.Manifest;
@@ -159,13 +158,5 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         Add(session.InputMetadata, session.InputNames, TensorMode.Input);
         Add(session.OutputMetadata, session.OutputNames, TensorMode.Output);
         return new BindingManifest(source, tensors);
-    }
-
-    internal static string ShapeText(ReadOnlySpan<long> s)
-    {
-        var parts = new string[s.Length];
-        for (int i = 0; i < s.Length; i++)
-            parts[i] = s[i].ToString(CultureInfo.InvariantCulture);
-        return "[" + string.Join(", ", parts) + "]";
     }
 }

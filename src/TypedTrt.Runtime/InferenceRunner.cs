@@ -334,7 +334,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
                 Span<byte> dst = slot.GetInputSpan<byte>(input.TensorIndex);
                 if (input.Data.Length != dst.Length)
-                    throw new ArgumentException($"Input '{binding.Name}' at shape [{string.Join(", ", slot.GetInputShape(input.TensorIndex).ToArray())}] takes {dst.Length} bytes; got {input.Data.Length}.", nameof(inputs));
+                    throw new ArgumentException($"Input '{binding.Name}' at shape {TensorBinding.FormatShape(slot.GetInputShape(input.TensorIndex))} takes {dst.Length} bytes; got {input.Data.Length}.", nameof(inputs));
                 input.Data.Span.CopyTo(dst);
             }
 
@@ -478,7 +478,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
                 throw new InvalidOperationException($"The engine reports rank {rank} for output '{p.Binding.Name}', whose signature has rank {p.Binding.Rank}.");
             long[] max = dims[..rank].ToArray();
             if (Array.Exists(max, static d => d < 0))
-                throw new NotSupportedException($"Output '{p.Binding.Name}' has dimensions that the input shapes do not determine ([{string.Join(", ", max)}]); data-dependent output shapes are not supported.");
+                throw new NotSupportedException($"Output '{p.Binding.Name}' has dimensions that the input shapes do not determine ({TensorBinding.FormatShape(max)}); data-dependent output shapes are not supported.");
             p.Min = max;
             p.Max = max;
             p.Capacity = Capacity(p.Binding.GetByteCount(max));

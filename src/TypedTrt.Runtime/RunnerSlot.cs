@@ -179,7 +179,7 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
         var p = GetPlan(tensorIndex, TensorMode.Input);
         var b = p.Binding;
         if (dims.Length != b.Rank)
-            throw new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ([{string.Join(", ", dims.ToArray())}]).", nameof(dims));
+            throw new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ({TensorBinding.FormatShape(dims)}).", nameof(dims));
         for (int d = 0; d < dims.Length; d++)
         {
             if (dims[d] < p.Min[d] || dims[d] > p.Max[d])
@@ -549,7 +549,7 @@ internal sealed unsafe class RunnerSlot : IValueTaskSource, IThreadPoolWorkItem
 
         long bytes = p.Binding.GetByteCount(dims[..rank]);
         if (bytes > p.Capacity)
-            throw new InvalidOperationException($"Output '{p.Binding.Name}' needs {bytes} bytes at shape [{string.Join(", ", dims[..rank].ToArray())}], more than its {p.Capacity}-byte buffer.");
+            throw new InvalidOperationException($"Output '{p.Binding.Name}' needs {bytes} bytes at shape {TensorBinding.FormatShape(dims[..rank])}, more than its {p.Capacity}-byte buffer.");
         dims[..rank].CopyTo(_shapes[i]);
         _bytes[i] = bytes;
     }

@@ -200,3 +200,24 @@ public class ManifestSerializerTests
         Assert.Throws<InvalidOperationException>(() => unsupported.GetByteCount([3]));
     }
 }
+
+public class FormatShapeTests
+{
+    [Fact]
+    public void Shapes_format_as_bracketed_invariant_lists_through_every_overload()
+    {
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("ar-SA"); // a culture with its own negative sign
+        try
+        {
+            Assert.Equal("[-1, 3, 224, 224]", TensorBinding.FormatShape(new long[] { -1, 3, 224, 224 }));
+            Assert.Equal("[]", TensorBinding.FormatShape(ReadOnlySpan<long>.Empty));
+            Assert.Equal("[7]", TensorBinding.FormatShape((IReadOnlyList<long>)new List<long> { 7 }));
+            Assert.Equal("[2, 5]", TensorBinding.FormatShape(stackalloc long[] { 2, 5 }));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
+}

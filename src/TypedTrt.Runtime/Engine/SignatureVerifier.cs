@@ -84,7 +84,7 @@ public static class SignatureVerifier
 
     private static string Dim(long d) => d < 0 ? "dynamic" : d.ToString(CultureInfo.InvariantCulture);
 
-    internal static string Shape(IReadOnlyList<long> s) => "[" + string.Join(", ", s.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+    private static string Shape(IReadOnlyList<long> s) => TensorBinding.FormatShape(s);
 
     private static string Range(ProfileShape r) => $"min {Shape(r.Min)}, opt {Shape(r.Opt)}, max {Shape(r.Max)}";
 }
