@@ -10,16 +10,16 @@
 # Usage: native/build-prebuilt.sh <headers-root> <out-dir>
 #   headers-root  holds <tag>/include/NvInferVersion.h (native/fetch-tensorrt-headers.sh makes it:
 #                 native/third_party/tensorrt)
-#   out-dir       gets native/prebuilt/linux-x64/{libtypedtrt_trt10.so,libtypedtrt_trt11.so,manifest.json}
-#                 (copy that folder over the repository's native/prebuilt/linux-x64/) and logs/.
+#   out-dir       gets linux-x64/{libtypedtrt_trt10.so,libtypedtrt_trt11.so,manifest.json} (copy them over the
+#                 repository's native/prebuilt/linux-x64/) and logs/.
 # Exit status 0 only when every build and check passed.
 set -uo pipefail
 native=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 hdrs=$(cd "${1:?usage: $0 <headers-root> <out-dir>}" && pwd)
 out=${2:?usage: $0 <headers-root> <out-dir>}
-mkdir -p "$out/native/prebuilt/linux-x64" "$out/logs"
+mkdir -p "$out/linux-x64" "$out/logs"
 out=$(cd "$out" && pwd)
-dest=$out/native/prebuilt/linux-x64
+dest=$out/linux-x64
 TARGETS=("10 v10.0.0" "11 v11.0")
 
 cuda_inc=${CUDA_INC:-/usr/local/cuda/include}
@@ -31,11 +31,16 @@ if [[ ! -f $cuda_inc/cuda_runtime_api.h ]]; then
     exit 2
 fi
 cuda_inc=$(cd "$cuda_inc" && pwd)
+cuda_version=$(sed -nE 's/^#define CUDART_VERSION ([0-9]+).*/\1/p' "$cuda_inc/cuda_runtime_api.h" | head -1)
+cuda_note=${cuda_version:+CUDA runtime headers $cuda_version}
+cuda_note=${cuda_note:-a stand-in cuda_runtime_api.h without CUDART_VERSION (the shim uses only cudaStream_t)}
 source_hash=$(bash "$native/source-hash.sh")
 compiler=$(g++ --version | head -1)
 os=$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || uname -sr)
 glibc_here=$(ldd --version 2>/dev/null | head -1 | awk '{print $NF}')
-# -static-libstdc++/-static-libgcc: the shims must not need a newer libstdc++ than the user's system has;
+# -static-libstdc++: the shims must not need a newer libstdc++ than the user's system has (libgcc_s stays
+# shared: every system has it, and its static unwinder would need glibc 2.35's _dl_find_object);
+# TTRT_PORTABLE_GLIBC: src/glibc_compat.cpp (no glibc 2.38 symbol from the static libstdc++);
 # gc-sections + -s keep them small; -z defs fails the link on any undefined symbol that no NEEDED library
 # provides (libnvinfer is dlopen'ed, never linked).
 # The version script exports the ttrt_ functions only (libstdc++.a's own symbols stay hidden, so the garbage
@@ -44,8 +49,10 @@ map=$(mktemp)
 trap 'rm -f "$map"' EXIT
 printf '%s\n' '{' '  global: ttrt_*;' '  local: *;' '};' >"$map"
 FLAGS=(-std=c++17 -O2 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -ffunction-sections -fdata-sections
-    -static-libstdc++ -static-libgcc -Wl,--exclude-libs,ALL -Wl,--version-script="$map" -Wl,--gc-sections
+    -DTTRT_PORTABLE_GLIBC -static-libstdc++ -Wl,--exclude-libs,ALL -Wl,--version-script="$map" -Wl,--gc-sections
     -Wl,-z,defs -Wl,-z,now -Wl,-z,relro -Wl,--as-needed -s)
+# The oldest glibc the shims may need (docs/tensorrt.md): 2.34 moved dlopen and pthread into libc.
+GLIBC_FLOOR=2.34
 api_count=$(grep -cE '^TTRT_API .* TTRT_CALL ttrt_' "$native/include/typedtrt_shim.h")
 
 # The -Werror compile check runs alongside the builds (the GPU machine has the cores for it).
@@ -93,7 +100,13 @@ for target in "${TARGETS[@]}"; do
     echo "NEEDED: $needed; newest glibc symbol version: $glibc_min"
     [[ $exports -eq $api_count && -z $other_exports ]] && result "trt$major exports" ok || result "trt$major exports" FAILED
     if grep -qiE 'nvinfer|_INTERNAL|GLIBCXX|CXXABI' <<<"$undefined"; then result "trt$major undefined" FAILED; else result "trt$major undefined" ok; fi
-    bad_needed=$(tr ' ' '\n' <<<"$needed" | grep -vE '^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|ld-linux-x86-64\.so\.2)$' | paste -sd' ')
+    bad_needed=$(tr ' ' '\n' <<<"$needed" | grep -vE '^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libdl\.so\.2|libpthread\.so\.0|ld-linux-x86-64\.so\.2)$' | paste -sd' ')
+    if [[ $(printf '%s\n' "$glibc_min" "$GLIBC_FLOOR" | sort -V | tail -1) == "$GLIBC_FLOOR" ]]; then
+        result "trt$major glibc <= $GLIBC_FLOOR" ok
+    else
+        echo "needs glibc $glibc_min: $(tr ' ' '\n' <<<"$undefined" | grep -E "GLIBC_$glibc_min\$" | paste -sd' ')"
+        result "trt$major glibc <= $GLIBC_FLOOR" FAILED
+    fi
     [[ -z $bad_needed ]] && result "trt$major needed" ok || { echo "unexpected NEEDED: $bad_needed"; result "trt$major needed" FAILED; }
     TTRT_SHIM_SO=$so bash "$native/test/run_loader_check.sh" "$inc" "$cuda_inc" >"$out/logs/loader_trt$major.log" 2>&1
     rc=$?
@@ -112,7 +125,7 @@ json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' <<<"$1"; }
     echo "  \"sourceSha256\": \"$source_hash\","
     echo "  \"compiler\": \"$(json_escape "$compiler")\","
     echo "  \"flags\": \"$(json_escape "${FLAGS[*]//$map/<exports.map: ttrt_* global, rest local>} -DTTRT_SOURCE_SHA256=<sourceSha256> -ldl")\","
-    echo "  \"cudaHeaders\": \"$(json_escape "$cuda_inc")\","
+    echo "  \"cudaHeaders\": \"$(json_escape "$cuda_inc: $cuda_note")\","
     echo "  \"builtOn\": \"$(json_escape "$os, glibc $glibc_here")\","
     echo "  \"builtAt\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
     echo "  \"shims\": ["
