@@ -54,6 +54,10 @@ public static partial class ManifestSerializer
 
         using (doc)
         {
+            // Like the generator's parser, refuse escapes of unpaired surrogates anywhere (System.Text.Json only notices
+            // them when a string is read).
+            if (!HasValidStrings(doc.RootElement))
+                throw new ManifestException("not valid JSON: a '\\u' escape is an unpaired surrogate.", filePath);
             ManifestData data;
             try
             {
@@ -96,6 +100,42 @@ public static partial class ManifestSerializer
 
         var profiles = d.Profiles.Select(p => new OptimizationProfile(p.Select(r => new ProfileShape(r.Name, r.Min, r.Opt, r.Max)))).ToList();
         return new BindingManifest(source, tensors, profiles);
+    }
+
+    private static bool HasValidStrings(JsonElement e)
+    {
+        try
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (JsonElement item in e.EnumerateArray())
+                    {
+                        if (!HasValidStrings(item))
+                            return false;
+                    }
+
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (JsonProperty p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        if (!HasValidStrings(p.Value))
+                            return false;
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static string TrimJsonMessage(string m)

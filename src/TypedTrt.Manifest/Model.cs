@@ -406,15 +406,18 @@ public sealed class BindingManifest
     /// NMS, per-output symbols of Paddle2ONNX exports). The generator documents such outputs; the runner sizes them
     /// after the run. The same rule the generator applies (shared source).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="output"/> is not an output of this manifest.</exception>
+    /// <param name="output">An output of this manifest.</param>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is an input.</exception>
     public bool IsShapeKnownOnlyAfterRun(TensorBinding output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (output.Mode != TensorMode.Output || !Tensors.Contains(output))
-            throw new ArgumentException($"'{output.Name}' is not an output of this manifest.", nameof(output));
-        var symbols = Shared.OutputShapeRule.InputSymbols(Inputs.Select(static t => t.DimNames));
-        return Shared.OutputShapeRule.IsKnownOnlyAfterRun(output.Shape, output.DimNames, symbols);
+        if (output.Mode != TensorMode.Output)
+            throw new ArgumentException($"'{output.Name}' is an input, not an output.", nameof(output));
+        _inputSymbols ??= Shared.OutputShapeRule.InputSymbols(Inputs.Select(static t => t.DimNames));
+        return Shared.OutputShapeRule.IsKnownOnlyAfterRun(output.Shape, output.DimNames, _inputSymbols);
     }
+
+    private HashSet<string>? _inputSymbols;
 
     /// <summary>The tensor with this exact name, or <see langword="null"/>.</summary>
     public TensorBinding? Find(string name)
