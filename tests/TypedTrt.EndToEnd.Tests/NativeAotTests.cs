@@ -5,7 +5,7 @@ namespace TypedTrt.EndToEnd.Tests;
 
 /// <summary>
 /// Issue 12.6: the libraries' AOT/trim claims, proven on a real app. The Digits sample is published with
-/// <c>PublishAot=true</c> for linux-x64, the native binary runs, and its output equals the JIT build's (24/24 digits).
+/// <c>PublishAot=true</c> (<c>-p:DigitsAot=true</c>) for linux-x64, the native binary runs, and its output equals the JIT build's (24/24 digits).
 /// Size and start-up time of both are written to the test output (a report, not an assertion).
 /// </summary>
 public sealed class NativeAotTests(ITestOutputHelper output)
@@ -20,7 +20,7 @@ public sealed class NativeAotTests(ITestOutputHelper output)
         try
         {
             string aot = Path.Combine(dir, "aot"), jit = Path.Combine(dir, "jit");
-            var (code, log) = PackedFeed.Dotnet(root, ["publish", "samples/Digits", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", aot, "-m:1"]);
+            var (code, log) = PackedFeed.Dotnet(root, ["publish", "samples/Digits", "-c", "Release", "-r", "linux-x64", "-p:DigitsAot=true", "-o", aot, "-m:1"]);
             Assert.True(code == 0, "AOT publish failed:\n" + log);
             Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal); // no trim/AOT analysis warning anywhere
             (code, log) = PackedFeed.Dotnet(root, ["publish", "samples/Digits", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-o", jit, "-m:1"]);
