@@ -60,7 +60,7 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output, PackedFeed pa
                 // output folder by the TensorRTEngine item. Every held-out digit must be classified as labelled.
                 using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes("samples.json"));
                 var samples = json.RootElement.GetProperty("samples").EnumerateArray()
-                    .Select(e => (Label: e.GetProperty("label").GetInt32(), Pixels: e.GetProperty("pixels").EnumerateArray().Select(v => v.GetSingle()).ToArray()))
+                    .Select(e => (Label: e.GetProperty("label").GetInt32(), Pixels: e.GetProperty("pixels").EnumerateArray().Select(v => v.GetInt32() / 16f).ToArray())) // 0..16 scaled as the model was trained
                     .ToArray();
                 using var engine = TypedTrt.OnnxRuntime.OnnxRuntimeEngine.Load(Path.Combine(AppContext.BaseDirectory, "models", "digits.onnx"), DigitClassifier.Signature);
                 await using var runner = new DigitClassifierRunner(engine, 2);
