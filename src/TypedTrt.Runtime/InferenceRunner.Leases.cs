@@ -10,14 +10,15 @@ public sealed partial class InferenceRunner
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
+        long start = Metrics.OnAcquireStart();
         if (_available.Wait(0, CancellationToken.None))
-            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot()));
-        return AcquireSlowAsync(cancellationToken);
+            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot(start)));
+        return AcquireSlowAsync(start, cancellationToken);
     }
 
-    private async ValueTask<InferenceLease> AcquireSlowAsync(CancellationToken cancellationToken)
+    private async ValueTask<InferenceLease> AcquireSlowAsync(long start, CancellationToken cancellationToken)
     {
-        await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new InferenceLease(TakeSlot());
+        await WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
+        return new InferenceLease(TakeSlot(start));
     }
 }

@@ -70,6 +70,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             if (Cuda is not null && Completion == CompletionMode.Polling)
                 Poller = new CompletionPoller(_slots, Cuda);
 
+            Metrics = new Diagnostics.RunnerMetrics(this, engine, options.Name, options.DeviceOrdinal);
             _available.Release(_slots.Length);
         }
         catch
@@ -129,28 +130,46 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
+        long start = Metrics.OnAcquireStart();
         if (!_available.Wait(0, CancellationToken.None))
-            await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return TakeSlot();
+            await WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
+        return TakeSlot(start);
     }
 
-    private RunnerSlot TakeSlot()
+    private async Task WaitForSlotAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Metrics.OnAcquireFailed(ex);
+            throw;
+        }
+    }
+
+    private RunnerSlot TakeSlot(long start)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
             _available.Release();
-            throw new ObjectDisposedException(nameof(InferenceRunner));
+            var disposed = new ObjectDisposedException(nameof(InferenceRunner));
+            Metrics.OnAcquireFailed(disposed);
+            throw disposed;
         }
 
         if (!_free.TryDequeue(out var slot))
             throw new InvalidOperationException("Internal error: a slot count was available but no slot was free.");
         slot.OnLeased();
+        Metrics.OnTaken(ref slot.Request, start);
         return slot;
     }
 
     internal void ReturnSlot(RunnerSlot slot)
     {
         _free.Enqueue(slot);
+        Metrics.OnSlotReturned();
         _available.Release();
     }
 
@@ -172,6 +191,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     {
         for (int i = 0; i < _slots.Length; i++)
             await _available.WaitAsync().ConfigureAwait(false);
+        Metrics.Unregister();
         var errors = new List<Exception>();
         Poller?.Dispose();
         foreach (var slot in _slots)
