@@ -25,6 +25,18 @@ public sealed partial class InferenceRunner
     /// </summary>
     public CudaException? StickyError => Metrics.StickyError;
 
+    /// <summary>
+    /// Counts a request that was refused before it reached the runner — a shape check in generated code, a server's
+    /// payload validation — in <see cref="TypedTrtTelemetry.Requests"/> and <see cref="TypedTrtTelemetry.Failures"/>,
+    /// with the <see cref="TypedTrtTelemetry.ErrorTypeTag"/> of <paramref name="error"/> (an <see cref="ArgumentException"/>
+    /// is <c>invalid_input</c>). Requests the runner itself refuses are counted already.
+    /// </summary>
+    public void RecordRejectedRequest(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Metrics.RecordRejected(error);
+    }
+
     /// <summary>Slots currently leased (for the utilisation gauge).</summary>
     internal int LeasedSlots => Math.Max(0, _slots.Length - _available.CurrentCount);
 }
