@@ -24,7 +24,8 @@ builder.Services.AddTypedTrtRunner(
     "digits",
     DigitClassifier.Signature,
     static (engine, options) => new DigitClassifierRunner(engine, options),
-    static runner => runner.Runner);
+    static runner => runner.Runner)
+    .As<IDigitClassifierRunner>(); // handlers may depend on the generated interface instead
 
 builder.Services.AddHealthChecks().AddTypedTrt();
 builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(TypedTrtTelemetry.MeterName).AddPrometheusExporter());
@@ -65,7 +66,12 @@ namespace TypedTrt.Samples.DigitsService
         {
             float[]? pixels = request.Pixels;
             if (pixels is null || pixels.Length == 0 || pixels.Length % PixelsPerDigit != 0)
-                return Results.Problem($"'pixels' must hold {PixelsPerDigit} values per digit (8×8, row by row); got {pixels?.Length ?? 0}.", statusCode: 400, title: "Invalid input");
+            {
+                var error = new ArgumentException($"'pixels' must hold {PixelsPerDigit} values per digit (8×8, row by row); got {pixels?.Length ?? 0}.");
+                runner.Runner.RecordRejectedRequest(error); // the service's own validation: typedtrt.request.failures{error.type="invalid_input"}
+                return Results.Problem(error.Message, statusCode: 400, title: "Invalid input");
+            }
+
             int digits = pixels.Length / PixelsPerDigit;
             DigitClassifierOutput output;
             try
@@ -74,8 +80,8 @@ namespace TypedTrt.Samples.DigitsService
             }
             catch (ArgumentException e)
             {
-                // The runner's own message, naming the tensor, the dimension and the profile's range (1..32 digits).
-                runner.Runner.RecordRejectedRequest(e); // typedtrt.request.failures{error.type="invalid_input"}
+                // The runner's own message, naming the tensor, the dimension and the profile's range (1..32 digits); the
+                // runner counted it in typedtrt.request.failures{error.type="invalid_input"}.
                 return Results.Problem(e.Message, statusCode: 400, title: "Invalid input");
             }
 

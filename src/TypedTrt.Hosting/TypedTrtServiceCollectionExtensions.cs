@@ -30,7 +30,7 @@ public static class TypedTrtServiceCollectionExtensions
     /// <param name="configurationSection">The section bound to <see cref="TypedTrtModelOptions"/>; default <see cref="DefaultConfigurationSection"/>.</param>
     /// <returns>A builder to configure the model's options further.</returns>
     /// <exception cref="ArgumentException">A model with this name is already registered.</exception>
-    public static TypedTrtModelBuilder AddTypedTrtRunner<TRunner>(
+    public static TypedTrtModelBuilder<TRunner> AddTypedTrtRunner<TRunner>(
         this IServiceCollection services,
         string name,
         BindingManifest signature,
@@ -59,7 +59,7 @@ public static class TypedTrtServiceCollectionExtensions
         services.AddKeyedSingleton<TRunner>(name, (_, _) => model.Runner);
         services.TryAddSingleton<TRunner>(_ => model.Runner);
         var options = services.AddOptions<TypedTrtModelOptions>(name).BindConfiguration(configurationSection ?? DefaultConfigurationSection(name));
-        return new TypedTrtModelBuilder(name, services, options);
+        return new TypedTrtModelBuilder<TRunner>(name, services, options);
     }
 
     /// <summary>
@@ -98,7 +98,9 @@ public static class TypedTrtServiceCollectionExtensions
 internal sealed record TypedTrtBackend(string Name, TypedTrtEngineLoader Loader);
 
 /// <summary>Configures one hosted model after <see cref="TypedTrtServiceCollectionExtensions.AddTypedTrtRunner"/>.</summary>
-public sealed class TypedTrtModelBuilder
+/// <typeparam name="TRunner">The model's runner type.</typeparam>
+public sealed class TypedTrtModelBuilder<TRunner>
+    where TRunner : class, IAsyncDisposable
 {
     internal TypedTrtModelBuilder(string name, IServiceCollection services, OptionsBuilder<TypedTrtModelOptions> options)
     {
@@ -117,9 +119,30 @@ public sealed class TypedTrtModelBuilder
     public OptionsBuilder<TypedTrtModelOptions> Options { get; }
 
     /// <summary>Changes the model's options in code, after configuration was bound.</summary>
-    public TypedTrtModelBuilder Configure(Action<TypedTrtModelOptions> configure)
+    /// <param name="configure">Changes the options.</param>
+    /// <returns>This builder.</returns>
+    public TypedTrtModelBuilder<TRunner> Configure(Action<TypedTrtModelOptions> configure)
     {
         Options.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Also resolves the runner as <typeparamref name="TService"/> — typically the generated interface
+    /// (<c>IDigitClassifierRunner</c>), so application code can be given a fake or a remote client instead — keyed by
+    /// the model's name, and unkeyed unless another registration of <typeparamref name="TService"/> came first.
+    /// </summary>
+    /// <typeparam name="TService">A type the runner is assignable to.</typeparam>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException"><typeparamref name="TRunner"/> is not a <typeparamref name="TService"/>.</exception>
+    public TypedTrtModelBuilder<TRunner> As<TService>()
+        where TService : class
+    {
+        if (!typeof(TService).IsAssignableFrom(typeof(TRunner)))
+            throw new ArgumentException($"{typeof(TRunner).Name} is not a {typeof(TService).Name}, so model '{Name}' cannot be resolved as one.", nameof(TService));
+        string name = Name;
+        Services.AddKeyedSingleton<TService>(name, (sp, _) => (TService)(object)sp.GetRequiredKeyedService<TRunner>(name));
+        Services.TryAddSingleton<TService>(sp => (TService)(object)sp.GetRequiredKeyedService<TRunner>(name));
         return this;
     }
 }

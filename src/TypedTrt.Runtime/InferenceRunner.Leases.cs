@@ -8,17 +8,26 @@ public sealed partial class InferenceRunner
     public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
         long start = Metrics.OnAcquireStart();
-        if (_available.Wait(0, CancellationToken.None))
-            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot(start)));
-        return AcquireSlowAsync(start, cancellationToken);
+        ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
+        if (rent.IsCompletedSuccessfully)
+            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result, start)));
+        return AcquireSlowAsync(rent, start);
     }
 
-    private async ValueTask<InferenceLease> AcquireSlowAsync(long start, CancellationToken cancellationToken)
+    private async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent, long start)
     {
-        await WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
-        return new InferenceLease(TakeSlot(start));
+        RunnerSlot slot;
+        try
+        {
+            slot = await rent.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Metrics.OnAcquireFailed(ex);
+            throw;
+        }
+
+        return new InferenceLease(Lease(slot, start));
     }
 }

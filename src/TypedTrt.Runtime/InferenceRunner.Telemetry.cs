@@ -37,6 +37,15 @@ public sealed partial class InferenceRunner
         Metrics.RecordRejected(error);
     }
 
-    /// <summary>Slots currently leased (for the utilisation gauge).</summary>
-    internal int LeasedSlots => Math.Max(0, _slots.Length - _available.CurrentCount);
+    /// <summary>Slots currently leased (for the utilisation gauge; read when the gauge is collected).</summary>
+    internal int LeasedSlots
+    {
+        get
+        {
+            int n = 0;
+            foreach (var slot in _slots)
+                n += Volatile.Read(ref slot.State) != RunnerSlot.Free ? 1 : 0;
+            return n;
+        }
+    }
 }

@@ -209,6 +209,25 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task As_ResolvesTheRunnerThroughItsInterface_KeyedAndUnkeyed()
+    {
+        using var engine = new FakeEngine();
+        using var host = Build(
+            s => s.AddTypedTrtBackend("fake", _ => engine)
+                  .AddTypedTrtRunner("fake", engine.Signature, static (e, o) => new TestRunner(e, o), static r => r.Runner)
+                  .As<ITestRunner>(),
+            Config("fake"));
+        await host.StartAsync(Ct);
+        var runner = host.Services.GetRequiredService<TestRunner>();
+        Assert.Same(runner, host.Services.GetRequiredService<ITestRunner>());
+        Assert.Same(runner, host.Services.GetRequiredKeyedService<ITestRunner>("fake"));
+        await host.StopAsync(Ct);
+        var services = new ServiceCollection();
+        var builder = services.AddTypedTrtRunner("x", engine.Signature, static (e, o) => new TestRunner(e, o), static r => r.Runner);
+        Assert.StartsWith("TestRunner is not a IDisposable", Assert.Throws<ArgumentException>(() => builder.As<IDisposable>()).Message);
+    }
+
+    [Fact]
     public void DuplicateNames_AreRejectedAtRegistration()
     {
         using var fake = new FakeEngine();

@@ -5,7 +5,7 @@ using TypedTrt.Runtime.Engine;
 namespace TypedTrt.Hosting.Tests;
 
 /// <summary>A runner shaped like a generated one: built from (engine, options), exposes its core, disposes it.</summary>
-internal sealed class TestRunner(IInferenceEngine engine, InferenceRunnerOptions options) : IAsyncDisposable
+internal sealed class TestRunner(IInferenceEngine engine, InferenceRunnerOptions options) : ITestRunner
 {
     public InferenceRunner Runner { get; } = new(engine, options);
 
@@ -44,4 +44,10 @@ internal static class TestModels
             new TensorBinding("probabilities", TensorMode.Output, "float", [-1, 10], ["batch", ""]),
         ],
         [new OptimizationProfile([new ProfileShape("pixels", [1, 1, 8, 8], [8, 1, 8, 8], [32, 1, 8, 8])])]);
+}
+
+/// <summary>Stands for a generated <c>I&lt;Class&gt;Runner</c> interface.</summary>
+internal interface ITestRunner : IAsyncDisposable
+{
+    InferenceRunner Runner { get; }
 }
