@@ -116,9 +116,12 @@ internal sealed partial class TypedTrtHostedService : IHostedLifecycleService
             if (options.StageProfiling)
                 model.Core.StartProfiling();
         }
-        catch (Exception e) when (e is not TypedTrtStartupException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is not TypedTrtStartupException)
         {
+            // Free what this model loaded (engine, runner); a start cancelled by the host (Ctrl+C while loading) stays a cancellation.
             await model.DisposeAsync(CancellationToken.None).ConfigureAwait(false);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                throw;
             throw Fail(model, e.Message, e);
         }
 

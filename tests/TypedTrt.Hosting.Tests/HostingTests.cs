@@ -228,6 +228,17 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task StartCancelledWhileWarmingUp_FreesTheModel()
+    {
+        using var engine = new FakeEngine { Delay = TimeSpan.FromMilliseconds(300) };
+        using var host = Build(s => AddFake(s, engine), Config("fake", ("WarmUpRuns", "3")));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => host.StartAsync(cts.Token));
+        Assert.True(engine.Disposed);
+        Assert.Equal(engine.ContextsCreated, engine.ContextsDisposed);
+    }
+
+    [Fact]
     public void DuplicateNames_AreRejectedAtRegistration()
     {
         using var fake = new FakeEngine();
