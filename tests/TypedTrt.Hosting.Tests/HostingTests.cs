@@ -199,8 +199,10 @@ public sealed class HostingTests
             },
             new Dictionary<string, string?>
             {
-                ["TypedTrt:Models:first:ModelPath"] = "a", ["TypedTrt:Models:first:Backend"] = "fake",
-                ["TypedTrt:Models:second:ModelPath"] = "b", ["TypedTrt:Models:second:Backend"] = "broken",
+                ["TypedTrt:Models:first:ModelPath"] = "a",
+                ["TypedTrt:Models:first:Backend"] = "fake",
+                ["TypedTrt:Models:second:ModelPath"] = "b",
+                ["TypedTrt:Models:second:Backend"] = "broken",
             });
         var e = await Assert.ThrowsAsync<TypedTrtStartupException>(() => host.StartAsync(Ct));
         Assert.Equal("TypedTrt model 'second' could not start: The engine file is truncated.", e.Message);
