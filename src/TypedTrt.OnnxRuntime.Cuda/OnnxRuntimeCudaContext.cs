@@ -156,33 +156,42 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
         Runs++;
     }
 
-    /// <summary>Resolves an output's dynamic dims from the inputs' named dims; false if a dim stays unknown.</summary>
+    /// <summary>
+    /// Resolves an output's dynamic dims from the inputs' named dims, else from the engine's probe for the current input
+    /// shapes; false if the inputs' shapes are not all known yet. The binding is invalidated only when the shape changes.
+    /// </summary>
     private bool ResolveOutputShape(int outputIndex)
     {
         var t = _tensors[outputIndex];
-        long[] shape = _shapes[outputIndex];
-        bool ok = true;
+        Span<long> dims = stackalloc long[t.Rank];
+        bool named = true;
         for (int d = 0; d < t.Rank; d++)
         {
             long value = t.Shape[d];
             if (value < 0)
-            {
                 value = t.DimNames[d].Length > 0 ? FindNamedDim(t.DimNames[d]) : -1;
-                ok &= value >= 0;
-            }
-
-            if (shape[d] != value)
-            {
-                shape[d] = value;
-                _bound[outputIndex] = false;
-            }
+            dims[d] = value;
+            named &= value >= 0;
         }
 
-        return ok || ResolveByProbe(outputIndex);
+        if (!named)
+        {
+            if (!TryProbe(outputIndex, dims))
+                return false;
+        }
+
+        long[] shape = _shapes[outputIndex];
+        if (!dims.SequenceEqual(shape))
+        {
+            dims.CopyTo(shape);
+            _bound[outputIndex] = false;
+        }
+
+        return true;
     }
 
-    /// <summary>An output the dim names do not resolve: its shape for the current input shapes, from the engine's probe (cached).</summary>
-    private bool ResolveByProbe(int outputIndex)
+    /// <summary>An output the dim names do not resolve: its shape for the current input shapes, from the engine's probe (cached per context for the last input shapes, per engine for all).</summary>
+    private bool TryProbe(int outputIndex, Span<long> dims)
     {
         for (int i = 0; i < _tensors.Length; i++)
         {
@@ -202,15 +211,9 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
         }
 
         long[] probed = _probeOutputs![outputIndex];
-        long[] shape = _shapes[outputIndex];
-        if (probed.Length != shape.Length)
-            throw new InvalidOperationException($"ONNX Runtime reports rank {probed.Length} for output '{_tensors[outputIndex].Name}', whose signature has rank {shape.Length}.");
-        if (!probed.AsSpan().SequenceEqual(shape))
-        {
-            probed.CopyTo(shape, 0);
-            _bound[outputIndex] = false;
-        }
-
+        if (probed.Length != dims.Length)
+            throw new InvalidOperationException($"ONNX Runtime reports rank {probed.Length} for output '{_tensors[outputIndex].Name}', whose signature has rank {dims.Length}.");
+        probed.CopyTo(dims);
         return true;
     }
 
