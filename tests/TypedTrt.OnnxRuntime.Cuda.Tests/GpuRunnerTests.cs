@@ -223,6 +223,37 @@ public sealed class GpuRunnerTests
     }
 
     [Fact]
+    public async Task TensorRT_provider_is_reached_through_the_session_hook_with_the_slot_stream()
+    {
+        OrtCuda.Require();
+        // TensorRT exists on no machine here: ONNX Runtime's TensorRT provider fails to load, and says so through the
+        // same generated runner construction a TensorRT user would write.
+        var streams = new List<nint>();
+        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature, new OnnxRuntimeCudaEngineOptions
+        {
+            ConfigureSession = (so, s) =>
+            {
+                streams.Add(s.Stream);
+                using var trt = new Microsoft.ML.OnnxRuntime.OrtTensorRTProviderOptions();
+                trt.UpdateOptions(new Dictionary<string, string>
+                {
+                    ["device_id"] = s.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["has_user_compute_stream"] = "1",
+                    ["user_compute_stream"] = ((ulong)s.Stream).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                });
+                so.AppendExecutionProvider_Tensorrt(trt);
+            },
+        });
+        var e = Assert.ThrowsAny<Exception>(() => new DigitsRunner(engine, 1));
+        OrtCuda.Log("tensorrt-hook", ("message", e.Message));
+        Assert.Contains("tensorrt", e.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Single(streams);
+        Assert.NotEqual(0, streams[0]);
+        await Task.Yield();
+        engine.Dispose();
+    }
+
+    [Fact]
     public async Task Memory_per_slot_is_measured()
     {
         string model = OrtCuda.RequireModel("ch_PP-OCRv4_det_infer.onnx");

@@ -21,6 +21,8 @@ dest="$main/.gpu/$sub"
 mkdir -p "$dest"
 bash "$repo/tests/fetch-ocr-models.sh"
 rm -rf "$dest/app" "$dest/app.tar.xz"
+# The build inspects the models with the CLI at its RID-less Release path (TypedTrtToolPath in the projects).
+dotnet build "$repo/src/TypedTrt.Cli/TypedTrt.Cli.csproj" -c Release -v q -nologo -m:1
 for p in tests/TypedTrt.OnnxRuntime.Cuda.Tests/TypedTrt.OnnxRuntime.Cuda.Tests.csproj \
          tests/TypedTrt.OnnxRuntime.Cuda.Benchmark/TypedTrt.OnnxRuntime.Cuda.Benchmark.csproj \
          samples/Digits/Digits.csproj; do
