@@ -22,6 +22,8 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
     private OrtIoBinding? _binding;
     private RunOptions? _runOptions;
     private nint _stream;
+    private SessionThread? _thread;
+    private Action? _run;
     private long[][]? _probeInputs;
     private long[][]? _probeOutputs;
     private bool _disposed;
@@ -64,7 +66,15 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
         _runOptions = new RunOptions();
         if (!_engine.Options.SynchronizeRuns)
             _runOptions.AddRunConfigEntry("disable_synchronize_execution_providers", "1");
+        if (_engine.CudaGraph)
+        {
+            // ONNX Runtime's CUDA graph state is per calling thread: every run of this session goes through one thread.
+            _thread = new SessionThread("TypedTrt ORT CUDA graph session");
+            _run = RunOnce;
+        }
     }
+
+    private void RunOnce() => _session!.RunWithBinding(_runOptions!, _binding!);
 
     public void SetInputShape(int tensorIndex, ReadOnlySpan<long> dims)
     {
@@ -146,7 +156,25 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
 
         try
         {
-            _session.RunWithBinding(_runOptions!, _binding!);
+            if (_thread is null)
+            {
+                _session.RunWithBinding(_runOptions!, _binding!);
+            }
+            else if (Runs == 0)
+            {
+                // The first request does ONNX Runtime's regular run and its capture run back to back (the capture run
+                // replays, so its outputs are the request's), one session at a time: a capture in ONNX Runtime's
+                // global capture mode fails if another thread allocates or queries meanwhile.
+                lock (_engine.CaptureLock)
+                {
+                    _thread.Run(_run!);
+                    _thread.Run(_run!);
+                }
+            }
+            else
+            {
+                _thread.Run(_run!);
+            }
         }
         catch (OnnxRuntimeException e)
         {
@@ -279,6 +307,7 @@ internal sealed class OnnxRuntimeCudaContext : IEngineContext
         foreach (var v in _values)
             v?.Dispose();
         _binding?.Dispose();
+        _thread?.Dispose();
         _runOptions?.Dispose();
         _session?.Dispose();
         _engine.ContextClosed();

@@ -101,6 +101,9 @@ public sealed class OnnxRuntimeCudaEngine : IInferenceEngine
 
     internal OrtMemoryInfo CudaMemory { get; }
 
+    /// <summary>Held while a session captures its CUDA graph (one capture at a time per engine).</summary>
+    internal Lock CaptureLock { get; } = new();
+
     internal OnnxRuntimeCudaEngineOptions Options => _options;
 
     /// <inheritdoc/>

@@ -18,8 +18,10 @@ public sealed class OnnxRuntimeCudaEngineOptions
     /// Let ONNX Runtime capture each session's kernels into a CUDA graph and replay it (the CUDA provider's
     /// <c>enable_cuda_graph</c>): its second run on a slot captures, later runs replay. Needs static input shapes and
     /// every node on the CUDA provider (session creation fails with ONNX Runtime's reason otherwise). The runner's copies
-    /// stay outside the graph. Run <c>InferenceRunner.WarmUpAsync</c> (three runs per slot) before concurrent traffic,
-    /// so no slot captures while another allocates. Default off.
+    /// stay outside the graph. ONNX Runtime keeps graph state per calling thread, so each session then runs on its own
+    /// thread, and a slot's first request does the regular and the capture run back to back, one slot at a time. Run
+    /// <c>InferenceRunner.WarmUpAsync</c> before traffic, so that no capture meets other slots' work in flight (a
+    /// capture in ONNX Runtime's global capture mode fails if another thread queries or allocates meanwhile). Default off.
     /// </summary>
     public bool CudaGraph { get; init; }
 

@@ -37,7 +37,7 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        string models = "models", outDir = ".", gpu = "";
+        string models = "models", outDir = ".", gpu = "", phase = "plain";
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -46,6 +46,7 @@ public static class Program
                 case "--out": outDir = args[i + 1]; break;
                 case "--seconds": s_seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--gpu-info": gpu = File.Exists(args[i + 1]) ? File.ReadAllText(args[i + 1]).Trim() : args[i + 1]; break;
+                case "--phase": phase = args[i + 1]; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -56,10 +57,15 @@ public static class Program
             return 3;
         Directory.CreateDirectory(outDir);
         s_peak = InferenceRunner.MeasurePinnedH2DPeak();
-        Md.AppendLine("# ONNX Runtime CUDA: raw ONNX Runtime vs the TypedTrt runner");
-        Md.AppendLine();
-        Md.AppendLine(Inv($"GPU: {gpu}; ONNX Runtime {avail.OnnxRuntimeVersion}; pinned H2D peak {s_peak:0.0} GB/s; {s_seconds:0.0} s per point; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
-        Md.AppendLine();
+        if (phase == "plain")
+        {
+            Md.AppendLine("# ONNX Runtime CUDA: raw ONNX Runtime vs the TypedTrt runner");
+            Md.AppendLine();
+            Md.AppendLine(Inv($"GPU: {gpu}; ONNX Runtime {avail.OnnxRuntimeVersion}; pinned H2D peak {s_peak:0.0} GB/s; {s_seconds:0.0} s per point; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+            Md.AppendLine();
+        }
+
+        Md.AppendLine(Inv($"### phase: {phase}")).AppendLine();
 
         var cls = new Model("ocr-cls", Path.Combine(models, "ch_ppocr_mobile_v2.0_cls_infer.onnx"), OcrDirection.Signature, [1, 3, 48, 192], [1, 2],
             (e, s) => { var r = new OcrDirectionRunner(e, s); return (r, r.Runner); });
@@ -68,39 +74,40 @@ public static class Program
         int failures = 0;
         foreach (var (model, batches) in new[] { (cls, new[] { 1, 8 }), (det, new[] { 1, 4 }) })
         {
-            if (!File.Exists(model.File))
-            {
-                Console.WriteLine($"{model.File} missing: skipped");
+            if (!File.Exists(model.File) || phase == "tune")
                 continue;
-            }
-
             try
             {
-                await RunModelAsync(model, batches);
+                if (phase == "plain")
+                    await RunModelAsync(model, batches);
+                else if (phase == "graph")
+                    await RunGraphsAsync(model);
+                else if (phase == "memory")
+                    await MemoryAsync(model);
             }
             catch (Exception e)
             {
                 failures++;
                 Console.WriteLine($"{model.Name} FAILED: {e}");
-                Md.AppendLine(Inv($"**{model.Name} failed:** {e.GetType().Name}: {e.Message}")).AppendLine();
+                Md.AppendLine(Inv($"**{model.Name} failed ({phase}):** {e.GetType().Name}: {e.Message}")).AppendLine();
             }
-
-            File.WriteAllText(Path.Combine(outDir, "ort-cuda-results.md"), Md.ToString());
-            File.WriteAllLines(Path.Combine(outDir, "ort-cuda-results.jsonl"), Json);
         }
 
-        try
+        if (phase == "tune")
         {
-            await TuneAsync(cls, outDir);
-        }
-        catch (Exception e)
-        {
-            failures++;
-            Console.WriteLine($"tune FAILED: {e}");
+            try
+            {
+                await TuneAsync(cls, outDir);
+            }
+            catch (Exception e)
+            {
+                failures++;
+                Console.WriteLine($"tune FAILED: {e}");
+            }
         }
 
-        File.WriteAllText(Path.Combine(outDir, "ort-cuda-results.md"), Md.ToString());
-        File.WriteAllLines(Path.Combine(outDir, "ort-cuda-results.jsonl"), Json);
+        File.AppendAllText(Path.Combine(outDir, "ort-cuda-results.md"), Md.ToString());
+        File.AppendAllLines(Path.Combine(outDir, "ort-cuda-results.jsonl"), Json);
         Console.WriteLine(Md.ToString());
         return failures == 0 ? 0 : 1;
     }
@@ -109,28 +116,45 @@ public static class Program
     {
         var points = new List<Point>();
         float[] image = Image(m.In(batches[^1]));
+        var plain = new OnnxRuntimeCudaEngineOptions();
         foreach (int batch in batches)
         {
             long[] inShape = m.In(batch), outShape = m.Out(batch);
             var pinned = OrtCudaPin(m.Signature, inShape);
-            var plain = new OnnxRuntimeCudaEngineOptions();
             points.Add(RawDevice(m, batch, image, inShape, outShape, plain, "raw ORT, IoBinding on device memory"));
-            points.Add(RawHost(m, batch, image, inShape, outShape));
-            foreach (int s in batch == batches[0] ? new[] { 1, 2, 4 } : new[] { 1, 2 })
-                points.Add(await RunnerAsync(m, batch, image, pinned, plain, s, "TypedTrt runner"));
             if (batch == batches[0])
             {
-                var graph = new OnnxRuntimeCudaEngineOptions { CudaGraph = true };
-                points.Add(RawDevice(m, batch, image, inShape, outShape, graph, "raw ORT + CUDA graph"));
-                foreach (int s in new[] { 1, 2 })
-                    points.Add(await RunnerAsync(m, batch, image, pinned, graph, s, "TypedTrt runner + ORT CUDA graph"));
+                points.Add(RawHost(m, batch, image, inShape, outShape));
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 1, "TypedTrt runner", false));
+                points.Add(await RunnerAsync(m, batch, image, pinned, new OnnxRuntimeCudaEngineOptions { SynchronizeRuns = true }, 1, "TypedTrt runner, SynchronizeRuns", false));
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 2, "TypedTrt runner", false));
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 2, "TypedTrt runner, callers yield", true));
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 4, "TypedTrt runner, callers yield", true));
                 var noTf32 = new OnnxRuntimeCudaEngineOptions { CudaProviderOptions = new Dictionary<string, string> { ["arena_extend_strategy"] = "kSameAsRequested", ["use_tf32"] = "0" } };
-                points.Add(await RunnerAsync(m, batch, image, pinned, noTf32, 2, "TypedTrt runner, use_tf32=0"));
+                points.Add(await RunnerAsync(m, batch, image, pinned, noTf32, 1, "TypedTrt runner, use_tf32=0", false));
+            }
+            else
+            {
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 1, "TypedTrt runner", false));
+                points.Add(await RunnerAsync(m, batch, image, pinned, plain, 2, "TypedTrt runner, callers yield", true));
             }
         }
 
         WriteTable(m, points);
-        await MemoryAsync(m, image);
+    }
+
+    private static async Task RunGraphsAsync(Model m)
+    {
+        var points = new List<Point>();
+        float[] image = Image(m.In(1));
+        long[] inShape = m.In(1), outShape = m.Out(1);
+        var pinned = OrtCudaPin(m.Signature, inShape);
+        var graph = new OnnxRuntimeCudaEngineOptions { CudaGraph = true };
+        points.Add(RawDevice(m, 1, image, inShape, outShape, new OnnxRuntimeCudaEngineOptions(), "raw ORT, IoBinding on device memory"));
+        points.Add(RawDevice(m, 1, image, inShape, outShape, graph, "raw ORT + CUDA graph"));
+        points.Add(await RunnerAsync(m, 1, image, pinned, graph, 1, "TypedTrt runner + ORT CUDA graph", false));
+        points.Add(await RunnerAsync(m, 1, image, pinned, graph, 2, "TypedTrt runner + ORT CUDA graph, callers yield", true));
+        WriteTable(m, points);
     }
 
     private static BindingManifest OrtCudaPin(BindingManifest s, long[] shape) =>
@@ -235,13 +259,13 @@ public static class Program
         return Record(new Point(m.Name, batch, config, 1, rps, Median(lat), null, null));
     }
 
-    private static async Task<Point> RunnerAsync(Model m, int batch, float[] image, BindingManifest pinned, OnnxRuntimeCudaEngineOptions o, int streams, string config)
+    private static async Task<Point> RunnerAsync(Model m, int batch, float[] image, BindingManifest pinned, OnnxRuntimeCudaEngineOptions o, int streams, string config, bool yieldAfter)
     {
         using var engine = OnnxRuntimeCudaEngine.Load(m.File, pinned, o);
         var (owner, runner) = m.Runner(engine, streams);
         await using (owner)
         {
-            await runner.WarmUpAsync(o.CudaGraph ? 3 : 2);
+            await runner.WarmUpAsync(2);
             long[] shape = m.In(batch);
             int elements = (int)Count(shape);
             var leases = new InferenceLease[streams];
@@ -262,10 +286,15 @@ public static class Program
                 while (clock.Elapsed.TotalSeconds < seconds)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    using var lease = await runner.AcquireAsync();
+                    var lease = await runner.AcquireAsync();
                     lease.SetInputShape(0, shape);
                     await lease.RunAsync();
+                    lease.Dispose();
                     lat.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    // A server's request threads do their own work after a result; yielding leaves the runner's
+                    // completion thread free, so ONNX Runtime's launch work of different slots runs in parallel.
+                    if (yieldAfter)
+                        await Task.Yield();
                 }
 
                 return lat;
@@ -284,7 +313,7 @@ public static class Program
         }
     }
 
-    private static async Task MemoryAsync(Model m, float[] image)
+    private static async Task MemoryAsync(Model m)
     {
         using var cuda = CudaContext.RetainPrimary(0);
         var sig = OrtCudaPin(m.Signature, m.In(1));
@@ -306,7 +335,6 @@ public static class Program
         Md.AppendLine(Inv($"Device memory ({m.Name}, batch 1, after warm-up): 1 slot {used[1] / 1048576.0:0} MiB, 4 slots {used[4] / 1048576.0:0} MiB: **{perSlot:0} MiB per extra slot** (a session: weights, arena, cuDNN/cuBLAS workspaces; plus the slot's buffers)."));
         Md.AppendLine();
         Json.Add(Inv($"{{\"model\":\"{m.Name}\",\"memoryMiB1\":{used[1] >> 20},\"memoryMiB4\":{used[4] >> 20},\"perSlotMiB\":{perSlot:0.0}}}"));
-        _ = image;
     }
 
     private static async Task TuneAsync(Model m, string outDir)
@@ -341,7 +369,7 @@ public static class Program
     {
         Md.AppendLine(Inv($"## {m.Name} ({m.Signature.Source.FileName}), input [b, {string.Join(", ", m.ItemIn[1..])}] float"));
         Md.AppendLine();
-        Md.AppendLine("| batch | config | streams | req/s | items/s | p50 ms | ÷ raw (device IoBinding) | verdict | H2D µs | compute µs | D2H µs | gap µs |");
+        Md.AppendLine("| batch | config | streams | req/s | items/s | p50 ms | ÷ raw (device IoBinding, same batch) | verdict | H2D µs | compute µs | D2H µs | gap µs |");
         Md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var p in points)
         {

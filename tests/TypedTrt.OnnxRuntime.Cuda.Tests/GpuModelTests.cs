@@ -6,8 +6,9 @@ namespace TypedTrt.OnnxRuntime.Cuda.Tests;
 
 /// <summary>
 /// Real models through generated runners on the GPU, each compared with ONNX Runtime's CPU provider. Tolerances are
-/// per model and stated in each test: fp32 models within 1e-4 (cuDNN/cuBLAS reorder sums), the detector's sigmoid map
-/// within 2e-3 (640×640 convolutions, TF32-capable kernels), fp16 within 1e-2 + 1e-2·|x|.
+/// per model and stated in each test, with TF32 off (<see cref="OrtCuda.Fp32"/>): fp32 models within 1e-4 + 1e-3·|x|
+/// (cuDNN/cuBLAS sum in other orders), the detector's probability map within 2e-3, fp16 within 1e-2 + 1e-2·|x|; with
+/// ONNX Runtime's default TF32, Digits within 3e-2 and the same predictions.
 /// </summary>
 public sealed class GpuModelTests
 {
@@ -30,7 +31,7 @@ public sealed class GpuModelTests
         var (pixels, labels) = DigitSamples();
         int n = labels.Length;
         // The generated runner is constructed the same way over either engine.
-        using var gpuEngine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature, new OnnxRuntimeCudaEngineOptions { SynchronizeRuns = synchronizeRuns });
+        using var gpuEngine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature, OrtCuda.Fp32(synchronizeRuns));
         using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
         await using var gpu = new DigitsRunner(gpuEngine, 2);
         await using var cpu = new DigitsRunner(cpuEngine, 1);
@@ -40,20 +41,38 @@ public sealed class GpuModelTests
         var g = await gpu.RunAsync(batchInput, Ct);
         var c = await cpu.RunAsync(batchInput, Ct);
         Assert.Equal([n, 10], g.ProbabilitiesShape);
-        OrtCuda.AssertClose("digits logits (batch 24)", g.Logits, c.Logits, 1e-4, 1e-4);
-        OrtCuda.AssertClose("digits probabilities (batch 24)", g.Probabilities, c.Probabilities, 1e-5, 1e-4);
+        OrtCuda.AssertClose("digits logits (batch 24)", g.Logits, c.Logits, 1e-4, 1e-3);
+        OrtCuda.AssertClose("digits probabilities (batch 24)", g.Probabilities, c.Probabilities, 1e-5, 1e-3);
 
         int correct = 0;
         var singles = await Task.WhenAll(Enumerable.Range(0, n).Select(i =>
             gpu.RunAsync(new DigitsInput { Pixels = pixels.AsMemory(i * 64, 64), PixelsShape = [1, 1, 8, 8] }, Ct).AsTask()));
         for (int i = 0; i < n; i++)
         {
-            OrtCuda.AssertClose($"digit {i} alone vs in the batch", singles[i].Probabilities, g.Probabilities.AsSpan(i * 10, 10), 1e-5, 1e-4);
+            OrtCuda.AssertClose($"digit {i} alone vs in the batch", singles[i].Probabilities, g.Probabilities.AsSpan(i * 10, 10), 1e-5, 1e-3);
             correct += ArgMax(singles[i].Probabilities) == labels[i] ? 1 : 0;
         }
 
         Assert.Equal(n, correct);
         OrtCuda.Log("digits", ("synchronizeRuns", synchronizeRuns ? 1 : 0), ("correct", correct), ("of", n));
+    }
+
+    [Fact]
+    public async Task Digits_with_default_tf32_stay_within_tf32_error_and_predict_the_same()
+    {
+        OrtCuda.Require();
+        var (pixels, labels) = DigitSamples();
+        int n = labels.Length;
+        using var gpuEngine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
+        using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
+        await using var gpu = new DigitsRunner(gpuEngine, 2);
+        await using var cpu = new DigitsRunner(cpuEngine, 1);
+        var input = new DigitsInput { Pixels = pixels, PixelsShape = [n, 1, 8, 8] };
+        var g = await gpu.RunAsync(input, Ct);
+        var c = await cpu.RunAsync(input, Ct);
+        OrtCuda.AssertClose("digits logits, TF32 (batch 24)", g.Logits, c.Logits, 3e-2, 1e-2);
+        for (int i = 0; i < n; i++)
+            Assert.Equal(ArgMax(c.Probabilities.AsSpan(i * 10, 10)), ArgMax(g.Probabilities.AsSpan(i * 10, 10)));
     }
 
     [Fact]
@@ -80,7 +99,7 @@ public sealed class GpuModelTests
     public async Task Int64_tokens_with_changing_shapes_on_one_lease()
     {
         OrtCuda.Require();
-        using var gpuEngine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("int64_io.onnx"), TokenNet.Signature);
+        using var gpuEngine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("int64_io.onnx"), TokenNet.Signature, OrtCuda.Fp32());
         using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("int64_io.onnx"), TokenNet.Signature);
         await using var gpu = new TokenNetRunner(gpuEngine, 1);
         await using var cpu = new TokenNetRunner(cpuEngine, 1);
@@ -94,7 +113,7 @@ public sealed class GpuModelTests
             await lease.RunAsync(Ct);
             var c = await cpu.RunAsync(new TokenNetInput { InputIds = ids, InputIdsShape = [batch, seq] }, Ct);
             Assert.Equal([batch, seq, 5], lease.Outputs.LogitsShape.ToArray());
-            OrtCuda.AssertClose($"int64 logits [{batch},{seq}]", lease.Outputs.Logits, c.Logits, 1e-5, 1e-5);
+            OrtCuda.AssertClose($"int64 logits [{batch},{seq}]", lease.Outputs.Logits, c.Logits, 1e-4, 1e-3);
             var argmax = lease.Outputs.Argmax;
             for (int i = 0; i < argmax.Length; i++)
             {
@@ -135,7 +154,7 @@ public sealed class GpuModelTests
     public async Task PaddleOcr_direction_classifier_matches_onnx_runtime_cpu()
     {
         string model = OrtCuda.RequireModel("ch_ppocr_mobile_v2.0_cls_infer.onnx");
-        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDirection.Signature);
+        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDirection.Signature, OrtCuda.Fp32());
         await using var gpu = new OcrDirectionRunner(engine, 2);
         foreach (int batch in new[] { 1, 6, 16 })
         {
@@ -143,7 +162,7 @@ public sealed class GpuModelTests
             var g = await gpu.RunAsync(new OcrDirectionInput { X = x, XShape = [batch, 3, 48, 192] }, Ct);
             Assert.Equal([batch, 2], g.Softmax0Tmp0Shape);
             float[] c = OrtCuda.RunCpu(model, "x", x, [batch, 3, 48, 192]);
-            OrtCuda.AssertClose($"ocr cls batch {batch}", g.Softmax0Tmp0, c, 1e-4, 1e-4);
+            OrtCuda.AssertClose($"ocr cls batch {batch}", g.Softmax0Tmp0, c, 1e-4, 1e-3);
         }
     }
 
@@ -151,9 +170,9 @@ public sealed class GpuModelTests
     public async Task PaddleOcr_detector_at_640_matches_onnx_runtime_cpu()
     {
         string model = OrtCuda.RequireModel("ch_PP-OCRv4_det_infer.onnx");
-        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDetector.Signature);
+        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDetector.Signature, OrtCuda.Fp32());
         await using var gpu = new OcrDetectorRunner(engine, 2);
-        Assert.Equal([4, 1, 640, 640], gpu.Runner.GetMaxShape(OcrDetector.Sigmoid0Tmp0.Index).ToArray());
+        Assert.Equal([4, 1, 640, 640], gpu.Runner.GetMaxShape(OcrDetector.Tensors.Sigmoid0Tmp0.Index).ToArray());
         foreach (int batch in new[] { 1, 4 })
         {
             float[] x = OrtCuda.DocumentImage(100 + batch, batch, 640, 640, imagenet: true);

@@ -19,7 +19,7 @@ public sealed class GpuRunnerTests
         int n = labels.Length;
         using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
         await using var cpu = new DigitsRunner(cpuEngine, 1);
-        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
+        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature, OrtCuda.Fp32());
         await using var gpu = new DigitsRunner(engine, 4);
         Assert.Equal(4, engine.SessionsCreated);
 
@@ -49,7 +49,7 @@ public sealed class GpuRunnerTests
                 inputs[k].CopyTo(lease.Inputs.Pixels);
                 await lease.RunAsync(Ct);
                 var got = lease.Outputs.Probabilities;
-                var (max, bad) = OrtCuda.Compare(got, expected[k], 1e-5, 1e-4);
+                var (max, bad) = OrtCuda.Compare(got, expected[k], 1e-5, 1e-3);
                 if (bad >= 0 && Interlocked.Increment(ref mismatches) == 1)
                     first = $"request {k} (batch {batch}) element {bad}: {got[bad]} vs {expected[k][bad]} (max diff {max})";
             }
@@ -66,7 +66,7 @@ public sealed class GpuRunnerTests
         const int images = 8;
         var x = Enumerable.Range(0, images).Select(i => OrtCuda.DocumentImage(500 + i, 1, 640, 640, imagenet: true)).ToArray();
         var expected = x.Select(img => OrtCuda.RunCpu(model, "x", img, [1, 3, 640, 640])).ToArray();
-        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDetector.Signature);
+        using var engine = OnnxRuntimeCudaEngine.Load(model, OcrDetector.Signature, OrtCuda.Fp32());
         await using var gpu = new OcrDetectorRunner(engine, 4);
         var results = await Task.WhenAll(Enumerable.Range(0, 4 * images).Select(k =>
             gpu.RunAsync(new OcrDetectorInput { X = x[k % images], XShape = [1, 3, 640, 640] }, Ct).AsTask()));
@@ -83,33 +83,34 @@ public sealed class GpuRunnerTests
         var signature = OrtCuda.WithProfile(Digits.Signature, "pixels", [8, 1, 8, 8], [8, 1, 8, 8]);
         using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
         await using var cpu = new DigitsRunner(cpuEngine, 1);
-        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), signature, new OnnxRuntimeCudaEngineOptions { CudaGraph = true });
+        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), signature, OrtCuda.Fp32(cudaGraph: true));
         await using var gpu = new DigitsRunner(engine, 2);
-        await gpu.Runner.WarmUpAsync(runsPerSlot: 3, Ct);
-        for (int r = 0; r < 12; r++)
-        {
-            var batch = pixels.AsMemory((r % 3) * 64 * 8, 64 * 8);
-            var g = await gpu.RunAsync(new DigitsInput { Pixels = batch, PixelsShape = [8, 1, 8, 8] }, Ct);
-            var c = await cpu.RunAsync(new DigitsInput { Pixels = batch, PixelsShape = [8, 1, 8, 8] }, Ct);
-            OrtCuda.AssertClose($"graph replay {r}", g.Probabilities, c.Probabilities, 1e-5, 1e-4);
-        }
+        await gpu.Runner.WarmUpAsync(runsPerSlot: 1, Ct);
+        var expected = new float[3][];
+        for (int b = 0; b < 3; b++)
+            expected[b] = (await cpu.RunAsync(new DigitsInput { Pixels = pixels.AsMemory(b * 64 * 8, 64 * 8), PixelsShape = [8, 1, 8, 8] }, Ct)).Probabilities;
+        // Replays from many threads at once, on both slots: each must see its own new input data.
+        var results = await Task.WhenAll(Enumerable.Range(0, 48).Select(r => Task.Run(async () =>
+            (r, (await gpu.RunAsync(new DigitsInput { Pixels = pixels.AsMemory((r % 3) * 64 * 8, 64 * 8), PixelsShape = [8, 1, 8, 8] }, Ct)).Probabilities), Ct)));
+        foreach (var (r, p) in results)
+            OrtCuda.AssertClose($"graph replay {r}", p, expected[r % 3], 1e-5, 1e-3);
     }
 
     [Fact]
     public async Task Runner_graph_capture_falls_back_once_per_slot_and_results_stay_right()
     {
         OrtCuda.Require();
-        var (pixels, _) = GpuModelTests.DigitSamples();
-        var signature = OrtCuda.WithProfile(Digits.Signature, "pixels", [4, 1, 8, 8], [4, 1, 8, 8]);
-        using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("digits.onnx"), Digits.Signature);
-        await using var cpu = new DigitsRunner(cpuEngine, 1);
-        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("digits.onnx"), signature);
-        await using var gpu = new DigitsRunner(engine, new InferenceRunnerOptions { Streams = 2, UseCudaGraphs = true });
+        // A model with static shapes, so the runner tries its own graph capture (dynamic inputs never try).
+        var image = new byte[3 * 16 * 16];
+        new Random(3).NextBytes(image);
+        using var cpuEngine = OnnxRuntimeEngine.Load(OrtCuda.Model("uint8_bool.onnx"), MaskNet.Signature);
+        await using var cpu = new MaskNetRunner(cpuEngine, 1);
+        using var engine = OnnxRuntimeCudaEngine.Load(OrtCuda.Model("uint8_bool.onnx"), MaskNet.Signature, OrtCuda.Fp32());
+        await using var gpu = new MaskNetRunner(engine, new InferenceRunnerOptions { Streams = 2, UseCudaGraphs = true });
         await gpu.Runner.WarmUpAsync(1, Ct);
-        var input = new DigitsInput { Pixels = pixels.AsMemory(0, 256), PixelsShape = [4, 1, 8, 8] };
-        var g = await gpu.RunAsync(input, Ct);
-        var c = await cpu.RunAsync(input, Ct);
-        OrtCuda.AssertClose("after graph fallback", g.Probabilities, c.Probabilities, 1e-5, 1e-4);
+        var g = await gpu.RunAsync(new MaskNetInput { Image = image }, Ct);
+        var c = await cpu.RunAsync(new MaskNetInput { Image = image }, Ct);
+        OrtCuda.AssertClose("after graph fallback", g.Score, c.Score, 1e-5, 1e-4);
         Assert.Equal(2, gpu.Runner.GraphFallbackCount);
         Assert.Equal(0, gpu.Runner.GraphLaunchCount);
     }
@@ -122,6 +123,7 @@ public sealed class GpuRunnerTests
         using var engine = OnnxRuntimeCudaEngine.Load(model, signature);
         await using var gpu = new OcrDetectorRunner(engine, 1);
         await gpu.Runner.WarmUpAsync(2, Ct);
+        // (stage split of the detector at one stream; the compute stage includes ONNX Runtime's host launch gaps)
         var input = new OcrDetectorInput { X = OrtCuda.DocumentImage(7, 1, 640, 640, imagenet: true), XShape = [1, 3, 640, 640] };
         gpu.Runner.StartProfiling();
         for (int i = 0; i < 20; i++)
@@ -287,7 +289,7 @@ public sealed class GpuRunnerTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await gpu.RunAsync(input, cts.Token));
         var ok = await gpu.RunAsync(input, Ct);
         Assert.Equal(10, ok.Probabilities.Length);
-        long tooMany = Digits.Pixels.MaxShape[0] + 1; // 33: beyond the profile, at run time (the analyzer rejects a constant)
+        long tooMany = Digits.Tensors.Pixels.MaxShape[0] + 1; // 33: beyond the profile, at run time (the analyzer rejects a constant)
         var wrong = new DigitsInput { Pixels = pixels.AsMemory(0, 64), PixelsShape = [tooMany, 1, 8, 8] };
         var e = await Assert.ThrowsAsync<ArgumentException>(async () => await gpu.RunAsync(wrong, Ct));
         Assert.Contains("33", e.Message, StringComparison.Ordinal);

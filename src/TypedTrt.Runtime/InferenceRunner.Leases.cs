@@ -1,0 +1,19 @@
+namespace TypedTrt.Runtime;
+
+// The lease API: AcquireAsync hands out a slot for in-place use of its pinned buffers.
+public sealed partial class InferenceRunner
+{
+    /// <summary>Waits for a free slot and leases it. Cancellation applies while waiting.</summary>
+    /// <exception cref="ObjectDisposedException">The runner is disposed or being disposed.</exception>
+    public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
+        if (rent.IsCompletedSuccessfully)
+            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result)));
+        return AcquireSlowAsync(rent);
+    }
+
+    private static async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent) =>
+        new InferenceLease(Lease(await rent.ConfigureAwait(false)));
+}
