@@ -10,6 +10,8 @@ public sealed partial class InferenceRunner
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
+        if (_batcher is not null)
+            return new ValueTask<InferenceLease>(AcquireBatchedLease());
         if (_available.Wait(0, CancellationToken.None))
             return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot()));
         return AcquireSlowAsync(cancellationToken);

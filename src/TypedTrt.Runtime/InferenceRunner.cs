@@ -69,6 +69,8 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic);
             if (Cuda is not null && Completion == CompletionMode.Polling)
                 Poller = new CompletionPoller(_slots, Cuda);
+            if (options.Batching is { } batching)
+                CreateBatcher(batching); // last: it starts the batcher's delay thread
 
             _available.Release(_slots.Length);
         }
@@ -152,6 +154,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     {
         _free.Enqueue(slot);
         _available.Release();
+        _batcher?.OnSlotReturned();
     }
 
     /// <summary>
@@ -162,9 +165,15 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _batcher?.Dispose(); // fails waiting requests; batches in flight finish and return their slots
             Volatile.Write(ref _disposeTask, DisposeCoreAsync());
+        }
         else
+        {
             SpinWait.SpinUntil(() => Volatile.Read(ref _disposeTask) is not null);
+        }
+
         return new ValueTask(_disposeTask!);
     }
 
