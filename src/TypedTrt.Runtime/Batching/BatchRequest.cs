@@ -15,6 +15,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 {
     // Lease states (the convenience path uses Idle → Running → Idle and is recycled in GetResult).
     internal const int Idle = 0, Running = 1, RunningReleaseRequested = 2, Pooled = 3;
+    private const int KeepStagingBytes = 64 << 10;
 
     private readonly DynamicBatcher _batcher;
     private readonly BatchLayout _layout;
@@ -368,11 +369,15 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     private void Recycle()
     {
+        // Small staging arrays stay with the pooled request (no pool traffic per request); large ones go back to the
+        // shared pool so an idle runner does not keep megabytes per pooled request.
         for (int i = 0; i < _staging.Length; i++)
         {
-            if (_staging[i] is { } a)
+            if (_staging[i] is { Length: > KeepStagingBytes } a)
+            {
                 ArrayPool<byte>.Shared.Return(a);
-            _staging[i] = null;
+                _staging[i] = null;
+            }
         }
 
         Sources.AsSpan().Clear();
