@@ -26,18 +26,14 @@ public sealed partial class InferenceRunner
     /// <summary>The batcher's way to a slot: a free one now, or false (never waits).</summary>
     internal bool TryTakeSlotForBatch(out RunnerSlot? slot)
     {
-        slot = null;
-        if (Volatile.Read(ref _disposed) != 0 || !_available.Wait(0, CancellationToken.None))
-            return false;
-        try
+        if (Volatile.Read(ref _disposed) == 0 && _pool.TryRent(out slot))
         {
-            slot = TakeSlot();
+            Lease(slot);
             return true;
         }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
+
+        slot = null;
+        return false;
     }
 
     // A lease of a batching runner is one request in the batch queue: its spans are pooled staging memory owned by the

@@ -12,14 +12,12 @@ public sealed partial class InferenceRunner
             return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
         if (_batcher is not null)
             return new ValueTask<InferenceLease>(AcquireBatchedLease());
-        if (_available.Wait(0, CancellationToken.None))
-            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot()));
-        return AcquireSlowAsync(cancellationToken);
+        ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
+        if (rent.IsCompletedSuccessfully)
+            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result)));
+        return AcquireSlowAsync(rent);
     }
 
-    private async ValueTask<InferenceLease> AcquireSlowAsync(CancellationToken cancellationToken)
-    {
-        await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new InferenceLease(TakeSlot());
-    }
+    private static async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent) =>
+        new InferenceLease(Lease(await rent.ConfigureAwait(false)));
 }
