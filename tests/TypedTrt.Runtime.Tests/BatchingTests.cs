@@ -408,6 +408,24 @@ public sealed class BatchingTests
         runner.ResetBatchingStatistics();
         Assert.Equal(0, runner.GetBatchingStatistics()!.Batches);
     }
+
+    [Fact]
+    public async Task The_bottleneck_report_shows_the_batches_of_a_profiled_run()
+    {
+        var engine = new RowEngine();
+        await using var runner = Runner(engine, streams: 2, maxBatch: 8, delayMs: 2);
+        await runner.RunAsync(Request(1, 1, 1)); // before profiling: not counted
+        runner.StartProfiling();
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () => AssertExact(await runner.RunAsync(Request(i * 10, 1, 2)), i * 10, 1, 2)))).WaitAsync(Long);
+        var t = runner.StopProfiling();
+        Assert.NotNull(t.Batching);
+        Assert.Equal(40, t.Batching!.Requests);
+        Assert.Equal(t.Batching.Batches, t.Requests); // the stage profile counts batches
+        string report = Diagnostics.BottleneckReport.Analyze(t, 0).ToString();
+        Assert.Contains("dynamic batching: the", report);
+        Assert.Contains("40 requests, 40 rows", report);
+        Assert.Contains("queue wait p50", report);
+    }
 }
 
 /// <summary>Runs alone (the allocation counter is process-wide).</summary>
