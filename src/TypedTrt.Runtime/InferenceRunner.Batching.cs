@@ -28,7 +28,7 @@ public sealed partial class InferenceRunner
     {
         if (Volatile.Read(ref _disposed) == 0 && _pool.TryRent(out slot))
         {
-            Lease(slot);
+            Lease(slot, Metrics.OnAcquireStart()); // the batch is one enqueue to the metrics (batch-size histogram, in flight)
             return true;
         }
 
