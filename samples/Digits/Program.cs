@@ -15,7 +15,7 @@ namespace TypedTrt.Samples.Digits;
 public static class Program
 {
     private const string Usage = """
-        Usage: dotnet run --project samples/Digits -- [--cuda | --tensorrt ENGINE] [--streams N] [--timing] [--sweep FILE.svg]
+        Usage: dotnet run --project samples/Digits -- [--cuda | --tensorrt ENGINE] [--streams N] [--timing] [--sweep FILE.svg] [--batching]
 
           (no options)        classify 24 bundled held-out digits on ONNX Runtime (CPU) and print labels and scores
           --cuda              run on the GPU through ONNX Runtime's CUDA provider (build with -p:OnnxRuntimeGpu=true
@@ -26,6 +26,8 @@ public static class Program
           --streams N         runner streams (slots); default from the TensorRTEngine item (2)
           --timing            also print per-request latency percentiles and throughput
           --sweep FILE.svg    measure throughput at 1, 2 and 4 streams and write an SVG chart
+          --batching          64 concurrent single-digit callers without and with dynamic batching: items/s,
+                              p50/p99 and the histogram of batch sizes the runner formed
         """;
 
     /// <summary>Entry point; exit code 0 when every bundled digit was classified correctly.</summary>
@@ -33,7 +35,7 @@ public static class Program
     {
         string? enginePath = null, sweepPath = null;
         int streams = DigitClassifier.DefaultStreams;
-        bool timing = false, cuda = false;
+        bool timing = false, cuda = false, batching = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,6 +44,7 @@ public static class Program
                 case "--cuda": cuda = true; break;
                 case "--streams" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out streams) && streams > 0: i++; break;
                 case "--timing": timing = true; break;
+                case "--batching": batching = true; break;
                 case "--sweep" when i + 1 < args.Length: sweepPath = args[++i]; break;
                 case "-h" or "--help": Console.WriteLine(Usage); return 0;
                 default:
@@ -73,6 +76,8 @@ public static class Program
             int correct = await ClassifyAsync(engine, streams, samples, timing);
             if (sweepPath is not null)
                 await SweepAsync(engine, samples, sweepPath);
+            if (batching && !await BatchingDemo.RunAsync(engine, samples.Select(s => s.Pixels).ToList(), streams, TimeSpan.FromSeconds(1)))
+                return 1;
             return correct == samples.Count ? 0 : 1;
         }
     }

@@ -34,14 +34,20 @@ public static class Program
                               --profile batch=1..32:8,seq=1..512:128. Repeated --profile options merge
                               into one profile until one names a dim again, which starts the next profile.
 
-               typedtrt tune (<engine> | --test-engine pipeline) [--streams 1,2,4,8] [--batches 1,8,32]
-                             [--requests N] [--svg FILE]
+               typedtrt tune (<engine> | --test-engine pipeline|tiny|pipeline-b) [--streams 1,2,4,8] [--batches 1,8,32]
+                             [--max-batch 8,16,32] [--queue-delay 100us,1ms] [--graphs] [--p99-budget 2ms]
+                             [--concurrency N] [--window 1s] [--requests N] [--svg FILE]
 
-          Measures throughput and latency p50/p90/p99 of the multi-stream runner per stream count (and batch
-          size, for a dynamic batch dim), recommends a setting and writes an SVG chart of throughput vs
-          streams. Needs an NVIDIA GPU (exit code 2 without one); <engine> needs TensorRT.
-          --test-engine pipeline  the NVRTC pipeline test engine instead of a TensorRT engine
-                                  (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
+          Measures throughput and latency p50/p90/p99 of the runner like perf_analyzer (windows repeated until
+          three consecutive agree within 5%; settings that never do are marked ~) over streams x rows per
+          request x dynamic batching (--max-batch x --queue-delay, single-row requests) x CUDA graphs (--graphs
+          tries on and off, static shapes only), prints the throughput/p99 Pareto front, recommends the cheapest
+          setting within 3% of the best that meets --p99-budget, and writes an SVG chart (items/s vs p99).
+          Needs an NVIDIA GPU (exit code 2 without one); <engine> needs TensorRT.
+          --test-engine pipeline    the NVRTC pipeline test engine instead of a TensorRT engine
+                                    (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
+          --test-engine tiny        the same kernel with a batch dim, 4 B in/out per row, iters 0 (up to 64 rows)
+          --test-engine pipeline-b  with a batch dim, 602112 B in, 4000 B out per row, iters 16, 16 blocks (up to 64 rows)
         """;
 
     /// <summary>Entry point.</summary>

@@ -65,6 +65,8 @@ public sealed partial class InferenceRunner : IAsyncDisposable
                 Poller = new CompletionPoller(_slots, Cuda);
             Metrics = new Diagnostics.RunnerMetrics(this, engine, options.Name, options.DeviceOrdinal);
             _pool = new SlotPool(_slots);
+            if (options.Batching is { } batching)
+                CreateBatcher(batching); // last: it starts the batcher's delay thread
         }
         catch
         {
@@ -149,6 +151,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     {
         Metrics.OnSlotReturned();
         _pool.Return(slot);
+        _batcher?.OnSlotReturned();
     }
 
     /// <summary>
@@ -160,9 +163,15 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _batcher?.Dispose(); // fails waiting requests; batches in flight finish and return their slots
             Volatile.Write(ref _disposeTask, DisposeCoreAsync());
+        }
         else
+        {
             SpinWait.SpinUntil(() => Volatile.Read(ref _disposeTask) is not null);
+        }
+
         return new ValueTask(_disposeTask!);
     }
 

@@ -1,3 +1,5 @@
+using TypedTrt.Runtime.Batching;
+
 namespace TypedTrt.Runtime;
 
 /// <summary>Options of an <see cref="InferenceRunner"/>.</summary>
@@ -29,4 +31,10 @@ public sealed class InferenceRunnerOptions
     /// enqueue does the same work every time for a given context (true of TensorRT with static shapes). Default off.
     /// </summary>
     public bool UseCudaGraphs { get; init; }
+
+    /// <summary>
+    /// Dynamic batching: concurrent requests of a few rows each are gathered into one enqueue (see
+    /// <see cref="DynamicBatchingOptions"/>). <see langword="null"/> (default): every request is its own enqueue.
+    /// </summary>
+    public DynamicBatchingOptions? Batching { get; init; }
 }
