@@ -136,7 +136,10 @@ internal static class RestEndpoints
         }
     });
 
-    /// <summary>Reads the whole body into a pooled array, refusing bodies over the limit before reading them.</summary>
+    /// <summary>
+    /// Reads the whole body into a pooled array, refusing bodies over the limit. The buffer grows with the bytes that
+    /// actually arrive (doubling from 64 KiB), so a Content-Length that claims more than is sent allocates nothing extra.
+    /// </summary>
     private static async Task<(byte[] Buffer, long Length)> ReadBodyAsync(HttpContext context, KServePayloadLimits limits)
     {
         long? declared = context.Request.ContentLength;
@@ -144,8 +147,8 @@ internal static class RestEndpoints
             throw new KServeException(KServeErrorKind.PayloadTooLarge, $"The request body is {declared} bytes; at most {limits.MaxMessageBytes} are accepted.");
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
             sizeFeature.MaxRequestBodySize = limits.MaxMessageBytes;
-        int capacity = (int)Math.Min(declared ?? 16 * 1024, limits.MaxMessageBytes);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
+        long max = declared ?? limits.MaxMessageBytes;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(max, 1, 64 * 1024));
         long length = 0;
         try
         {
@@ -154,21 +157,20 @@ internal static class RestEndpoints
             {
                 if (length == buffer.Length)
                 {
-                    if (declared is not null || length >= limits.MaxMessageBytes)
+                    if (length >= max)
                     {
-                        // a declared body may not be longer than declared; an undeclared one may not pass the limit
-                        if (declared is null)
+                        if (declared is null && await stream.ReadAsync(new byte[1], context.RequestAborted).ConfigureAwait(false) > 0)
                             throw new KServeException(KServeErrorKind.PayloadTooLarge, $"The request body is more than {limits.MaxMessageBytes} bytes, the most accepted.");
                         break;
                     }
 
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limits.MaxMessageBytes));
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, max));
                     buffer.AsSpan(0, (int)length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
 
-                int want = declared is long d ? (int)Math.Min(buffer.Length - length, d - length) : buffer.Length - (int)length;
+                int want = (int)Math.Min(buffer.Length - length, max - length);
                 if (want == 0)
                     break;
                 int read = await stream.ReadAsync(buffer.AsMemory((int)length, want), context.RequestAborted).ConfigureAwait(false);
