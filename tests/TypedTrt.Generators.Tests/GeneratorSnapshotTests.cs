@@ -110,7 +110,7 @@ public sealed class GeneratorSnapshotTests
                         first += Read(lease);
                     }
 
-                    return first + n + (float)s + Detector.Images.MaxShape[0] + Detector.Signature.Tensors.Count + Detector.Images.Index;
+                    return first + n + (float)s + Detector.Tensors.Images.MaxShape[0] + Detector.Signature.Tensors.Count + Detector.Tensors.Images.Index;
                 }
 
                 /// <summary>Zero-copy input (spans cannot live in async methods before C# 13).</summary>
