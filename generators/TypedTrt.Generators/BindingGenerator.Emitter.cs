@@ -47,6 +47,11 @@ public sealed partial class BindingGenerator
             EmitInterface(w, e);
             w.Line();
             EmitRunner(w, e);
+            if (m.EmitKServeClient)
+            {
+                w.Line();
+                EmitKServeClient(w, e);
+            }
 
             if (hasNamespace)
                 w.Close();
