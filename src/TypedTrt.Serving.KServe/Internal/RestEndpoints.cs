@@ -223,7 +223,7 @@ internal static class RestEndpoints
     private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions.Writer))
         {
             w.WriteStartObject();
             body(w);

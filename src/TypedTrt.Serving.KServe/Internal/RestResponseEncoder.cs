@@ -12,7 +12,7 @@ internal static class RestResponseEncoder
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         var binary = new List<ReadOnlyMemory<byte>>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions.Writer))
         {
             w.WriteStartObject();
             w.WriteString("model_name", model.Name);
