@@ -52,12 +52,8 @@ public sealed class PerfFeatureGpuTests
         Gpu.Require();
         using var engine = NvrtcTestEngine.CreatePipeline(4096, 256, 3, 2);
         await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1, UseCudaGraphs = true });
-        using (var lease = await runner.AcquireAsync(Ct))
-        {
-            // Inject a capture failure into the (only) slot before its first request.
-            var slotField = typeof(InferenceLease).GetField("_slot", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-            ((RunnerSlot)slotField.GetValue(lease)!).GraphCaptureFailedForTest = true;
-        }
+        // Inject a capture failure into the (only) slot's first request.
+        runner.FailGraphCaptureForTesting = true;
 
         await RunAndCheck(runner, 5, 3);
         Assert.Equal(1, runner.GraphFallbackCount);
