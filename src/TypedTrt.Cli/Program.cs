@@ -30,9 +30,10 @@ public static class Program
           --format table      print a table of inputs and outputs (default)
           --format json       print the binding manifest (typedtrt.bindings/v1)
           --out FILE          also write the binding manifest to FILE
-          --profile SPEC      an optimization profile for an ONNX model's named dynamic dims, e.g.
-                              --profile batch=1..32:8,seq=1..512:128. Repeated --profile options merge
-                              into one profile until one names a dim again, which starts the next profile.
+          --profile SPEC      an optimization profile for an ONNX model's dynamic dims, by name or by
+                              TENSOR[INDEX] for dims without a name, e.g. --profile batch=1..32:8,seq=1..512:128
+                              or --profile 'state[1]=1..8:1'. Repeated --profile options merge into one
+                              profile until one names a dim again, which starts the next profile.
 
                typedtrt tune (<engine> | --test-engine pipeline) [--streams 1,2,4,8] [--batches 1,8,32]
                              [--requests N] [--svg FILE]

@@ -23,4 +23,29 @@ public sealed class InferenceRunnerOptions
     /// enqueue does the same work every time for a given context (true of TensorRT with static shapes). Default off.
     /// </summary>
     public bool UseCudaGraphs { get; init; }
+
+    /// <summary>
+    /// Upper bounds for outputs whose shape is known only after the run (data-dependent outputs such as NonZero or NMS,
+    /// ONNX outputs whose dims no input dim names), by output name: the largest shape the output can have. Each slot
+    /// allocates that much up front, so no run has to grow the buffer; a run that needs more still grows it. Outputs
+    /// without a bound start at 256 bytes and grow to the largest size seen (each slot keeps its largest buffer).
+    /// Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, long[]>? OutputBounds { get; init; }
+
+    /// <summary>How host engines (<see cref="Engine.BufferPlacement.Host"/>, e.g. ONNX Runtime) run. Default <see cref="HostExecution.Inline"/>.</summary>
+    public HostExecution HostExecution { get; init; } = HostExecution.Inline;
+}
+
+/// <summary>Where a host engine's run executes.</summary>
+public enum HostExecution
+{
+    /// <summary>
+    /// On the thread that calls <see cref="InferenceLease.RunAsync"/>: the run is done when <c>RunAsync</c> returns (a
+    /// completed <see cref="ValueTask"/>), as with ONNX Runtime's own <c>Run</c>. Fastest: no thread hop per request.
+    /// </summary>
+    Inline,
+
+    /// <summary>On a thread-pool thread: <c>RunAsync</c> returns at once and completes when the run is done (use it when the caller's thread must not compute, e.g. a UI thread).</summary>
+    ThreadPool,
 }

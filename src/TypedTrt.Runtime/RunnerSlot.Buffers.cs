@@ -13,6 +13,7 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             long cap = _plan[i].Capacity;
+            _capacity[i] = cap;
             if (cuda is not null)
             {
                 _pinned[i] = cuda.AllocatePinned(cap);
@@ -151,8 +152,8 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             var p = _plan[i];
-            if (p.IsInput)
-                continue;
+            if (p.IsInput || p.SizedAtRun)
+                continue; // outputs sized at run time get their shape from the engine during the run (NotifyShape)
             ResolveOutputShape(p);
         }
     }

@@ -29,6 +29,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             }
 
             ResolveOutputShapes();
+            ResetRunTimeShapes();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -43,7 +44,10 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
         if (!IsDevice)
         {
             _token = cancellationToken;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            if (_runner.HostExecution == HostExecution.Inline)
+                RunHost(); // completes the source before returning: the caller's await finishes synchronously
+            else
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             return new ValueTask(this, version);
         }
 
@@ -114,6 +118,8 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
         if (t is not null)
             CudaException.Check(CudaNative.cuEventRecord(t[b + 1].Handle, stream), "cuEventRecord");
         Context!.Enqueue(stream);
+        if (_runner.HasRunTimeSizedOutputs)
+            CheckRunTimeShapes(); // the engine has reported their shapes (and sized their buffers) during the enqueue
         if (t is not null)
             CudaException.Check(CudaNative.cuEventRecord(t[b + 2].Handle, stream), "cuEventRecord");
         for (int i = 0; i < _plan.Length; i++)
@@ -141,7 +147,10 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
     }
 
     /// <summary>Host engines: runs the context on a thread-pool thread.</summary>
-    void IThreadPoolWorkItem.Execute()
+    void IThreadPoolWorkItem.Execute() => RunHost();
+
+    /// <summary>Host engines: runs the context on this thread and completes the request.</summary>
+    private void RunHost()
     {
         Exception? error = null;
         try
@@ -150,6 +159,8 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             bool profiling = _runner.ProfilingActive;
             long start = profiling ? Stopwatch.GetTimestamp() : 0;
             Context!.Enqueue(0);
+            if (_runner.HasRunTimeSizedOutputs)
+                CheckRunTimeShapes();
             ResolveOutputShapes();
             if (profiling)
                 AddHostStageTimes(start, Stopwatch.GetTimestamp());
