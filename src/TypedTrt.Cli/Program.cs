@@ -225,7 +225,7 @@ public static class TableFormatter
                 t.Name,
                 t.Mode == TensorMode.Input ? "input" : "output",
                 t.IsSupported ? t.DTypeName : t.DTypeName + " (unsupported)",
-                Shape(t),
+                t.Mode == TensorMode.Output && manifest.IsShapeKnownAfterRun(t) ? Shape(t) + " (shape known after the run)" : Shape(t),
             ]);
         }
 
@@ -250,11 +250,14 @@ public static class TableFormatter
         var unsupported = manifest.Tensors.Where(static t => !t.IsSupported).Select(static t => t.Name).ToArray();
         if (unsupported.Length > 0)
             sb.Append('\n').Append($"note: TensorRT cannot bind {string.Join(", ", unsupported.Select(static n => $"'{n}'"))} (unsupported dtype).").Append('\n');
+        var afterRun = manifest.OutputsKnownAfterRun();
+        if (afterRun.Count > 0)
+            sb.Append($"note: the shape of {string.Join(", ", afterRun.Select(static t => $"'{t.Name}'"))} is known only after the run (no input dim names {(afterRun.Count == 1 ? "its" : "their")} dynamic dims); the runner sizes {(afterRun.Count == 1 ? "it" : "them")} at run time.").Append('\n');
         if (manifest.Profiles.Count > 0)
         {
             var missing = manifest.Inputs.Where(t => t.IsDynamic && manifest.Profiles.All(p => p.Find(t.Name) is null)).Select(static t => $"'{t.Name}'").ToArray();
             if (missing.Length > 0)
-                sb.Append($"note: dynamic input(s) {string.Join(", ", missing)} are in no profile (a dynamic dim has no name or no range).").Append('\n');
+                sb.Append($"note: dynamic input(s) {string.Join(", ", missing)} are in no profile (a dynamic dim has no range: give it one by name, or by TENSOR[INDEX] when it has none).").Append('\n');
         }
 
         return sb.ToString();

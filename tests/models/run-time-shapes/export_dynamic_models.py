@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Exports the ONNX test models with outputs whose shapes are known only after the run (issue 11).
 
-Usage: python3 export_dynamic_models.py OUT_DIR
+Usage: python3 export_dynamic_models.py OUT_DIR   (the outputs are committed in tests/models/run-time-shapes/)
 
 Writes into OUT_DIR:
   nonzero.onnx       exported by torch.onnx (TorchScript exporter): x float [batch, n] ->
