@@ -2,7 +2,7 @@
  * typedtrt_shim.h - the C ABI between TypedTrt (.NET) and NVIDIA TensorRT.
  *
  * Two libraries implement exactly this header:
- *   - libtypedtrt_shim.so / typedtrt_shim.dll (native/src/shim.cpp): a thin layer over the
+ *   - libtypedtrt_trt.so / typedtrt_trt.dll (native/src, shim_internal.h): a thin layer over the
  *     TensorRT 10.x C++ API (also compiles against 11.x), loading libnvinfer lazily at run time;
  *   - libtypedtrt_fake.so (native/fake/fake_shim.c): a TensorRT-free fake for tests, which also
  *     exports the test controls declared in native/fake/typedtrt_fake.h.

@@ -30,7 +30,7 @@ for dir in "$hdrs"/*/; do
     echo
     echo "### TensorRT headers $tag ($(grep -hE '^#define (NV_TENSORRT|TRT)_(MAJOR|MINOR|PATCH)' "$inc/NvInferVersion.h" | awk '{print $3}' | head -3 | paste -sd.))"
     step "$tag g++" g++ -std=c++17 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden \
-        -I"$src/include" -isystem "$inc" -isystem "$cuda_inc" -o "$work/gxx_$tag.so" "$src/src/shim.cpp" -ldl
+        -I"$src/include" -isystem "$inc" -isystem "$cuda_inc" -o "$work/gxx_$tag.so" "$src"/src/*.cpp -ldl
     if [[ -f $work/gxx_$tag.so ]]; then
         echo "nm -u (nvinfer/Infer symbols):"
         nm -u -C "$work/gxx_$tag.so" | grep -iE 'nvinfer|infer|_INTERNAL' || echo "  (none: libnvinfer is only dlopen'ed)"
@@ -38,7 +38,7 @@ for dir in "$hdrs"/*/; do
         echo "NEEDED: $(objdump -p "$work/gxx_$tag.so" | awk '/NEEDED/{print $2}' | paste -sd' ')"
     fi
     step "$tag nvcc" nvcc -std=c++17 -Xcompiler -Wall,-Wextra,-Werror,-fPIC,-fvisibility=hidden -shared \
-        -I"$src/include" -isystem "$inc" -o "$work/nvcc_$tag.so" "$src/src/shim.cpp" -ldl
+        -I"$src/include" -isystem "$inc" -o "$work/nvcc_$tag.so" "$src"/src/*.cpp -ldl
     step "$tag cmake" bash -c "cmake -S '$src' -B '$work/cmake_$tag' -DTensorRT_ROOT='$dir' >'$work/cmake_$tag.log' 2>&1 \
         && grep 'typedtrt' '$work/cmake_$tag.log'; cmake --build '$work/cmake_$tag' -j 8 2>&1 | tail -4 \
         && test -f '$work/cmake_$tag/libtypedtrt_trt.so' && (cd '$work/cmake_$tag' && ctest --output-on-failure 2>&1 | tail -3; exit \${PIPESTATUS[0]})"

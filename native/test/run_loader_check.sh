@@ -25,7 +25,7 @@ newer_minor=$((major * 10000 + (minor + 1) * 100))
 other_major=$(((major + 1) * 10000 + 100))
 echo "== TensorRT headers $major.$minor: building the shim"
 g++ -std=c++17 -Wall -Wextra -Werror -fvisibility=hidden -fPIC -shared -o "$work/libtypedtrt_shim.so" \
-    "$native/src/shim.cpp" -I"$native/include" -isystem "$trt_inc" -isystem "$cuda_inc" -ldl
+    "$native"/src/*.cpp -I"$native/include" -isystem "$trt_inc" -isystem "$cuda_inc" -ldl
 cc -O1 -o "$work/loader_check" "$here/loader_check.c" -I"$native/include" -L"$work" -ltypedtrt_shim \
     -Wl,-rpath,"$work"
 stub() { cc -shared -fPIC -o "$work/$1" "$here/stub_nvinfer.c" "${@:2}"; }
