@@ -138,14 +138,12 @@ internal sealed class OnnxRuntimeContext : IEngineContext
             else
             {
                 // Known only after the run: ONNX Runtime allocates it (from its arena) and it is copied out afterwards.
-                if (!_resolvedByOrt[i] || _values[i] is not null)
-                {
-                    _values[i]?.Dispose();
-                    _values[i] = null;
-                    _binding.BindOutputToDevice(_tensors[i].Name, OrtMemoryInfo.DefaultInstance);
-                    _bound[i] = false;
-                    _resolvedByOrt[i] = true;
-                }
+                // Bound anew every run: the binding keeps the previous run's output, whose shape ORT would enforce.
+                _values[i]?.Dispose();
+                _values[i] = null;
+                _binding.BindOutputToDevice(_tensors[i].Name, OrtMemoryInfo.DefaultInstance);
+                _bound[i] = false;
+                _resolvedByOrt[i] = true;
 
                 anyByOrt = true;
             }
