@@ -45,6 +45,9 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>The managed thread id of the last enqueue.</summary>
+    public int LastEnqueueThread { get; set; }
+
     public int MaxConcurrentEnqueues => Volatile.Read(ref _maxRunning);
 
     public int ContextsCreated => Volatile.Read(ref _contextsCreated);
@@ -140,6 +143,7 @@ internal sealed class FakeEngine : IInferenceEngine
                 var rowsum = new Span<long>((void*)_addr[4], (int)_batchA);
                 if (a[0] == FailValue)
                     throw new InvalidOperationException("Injected failure: a[0] is the fail value.");
+                engine.LastEnqueueThread = Environment.CurrentManagedThreadId;
                 if (engine.Delay > TimeSpan.Zero)
                     Thread.Sleep(engine.Delay);
                 for (int i = 0; i < n; i++)

@@ -16,6 +16,9 @@ internal static unsafe class ShimLibrary
 {
     internal const int ExpectedAbiMajor = 1;
     internal const int ExpectedAbiMinor = 0;
+
+    /// <summary>The minor C ABI version of the loaded shim: functions added after 1.0 are called only where it has them (1.1: output allocators).</summary>
+    internal static int LoadedAbiMinor { get; private set; }
     internal const string EnvironmentVariable = "TYPEDTRT_NATIVE_LIB";
 
     private static readonly Lock Gate = new();
@@ -191,6 +194,7 @@ internal static unsafe class ShimLibrary
 
         int version = ((delegate* unmanaged[Cdecl]<int>)fn)();
         int major = version >> 16, minor = version & 0xFFFF;
+        LoadedAbiMinor = minor;
         if (major != ExpectedAbiMajor || minor < ExpectedAbiMinor)
         {
             NativeLibrary.Free(handle);
