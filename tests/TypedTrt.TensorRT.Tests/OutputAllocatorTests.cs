@@ -10,7 +10,7 @@ namespace TypedTrt.TensorRT.Tests;
 /// needs, writes there and reports the shape before Enqueue returns; the runner grows each slot's buffer only when a
 /// request needs more than it has seen.
 /// </summary>
-public sealed unsafe class OutputAllocatorTests : IDisposable
+public sealed class OutputAllocatorTests : IDisposable
 {
     private static readonly TensorRtEngineOptions HostOptions = new() { PlacementForTesting = BufferPlacement.Host };
 
@@ -28,7 +28,7 @@ public sealed unsafe class OutputAllocatorTests : IDisposable
     }
 
     /// <summary>Records every call and hands out aligned host memory, growing when asked for more.</summary>
-    private sealed class RecordingAllocator : IOutputAllocator, IDisposable
+    private sealed unsafe class RecordingAllocator : IOutputAllocator, IDisposable
     {
         public readonly List<(int Tensor, nint Current, long Bytes, long Alignment)> Reallocations = [];
         public readonly List<(int Tensor, long[] Shape)> Shapes = [];
@@ -61,7 +61,7 @@ public sealed unsafe class OutputAllocatorTests : IDisposable
         }
     }
 
-    private sealed class Buffers : IDisposable
+    private sealed unsafe class Buffers : IDisposable
     {
         public readonly float* Images = (float*)NativeMemory.AlignedAlloc(4 * 3 * 8 * 8 * sizeof(float), 256);
         public readonly long* Offset = (long*)NativeMemory.AlignedAlloc(4 * sizeof(long), 256);
@@ -95,7 +95,7 @@ public sealed unsafe class OutputAllocatorTests : IDisposable
     }
 
     [Fact]
-    public void The_context_asks_for_the_bytes_it_needs_writes_there_and_reports_the_shape_per_request()
+    public unsafe void The_context_asks_for_the_bytes_it_needs_writes_there_and_reports_the_shape_per_request()
     {
         using var engine = TensorRtEngine.Load(FakeShim.Plan(), Manifests.Expected(), HostOptions);
         using var context = engine.CreateContext();
@@ -191,7 +191,7 @@ public sealed unsafe class OutputAllocatorTests : IDisposable
                     images[(b * PerItem) + k] = positive[b] && k <= b ? 1f : -1f;
             }
 
-            lease.GetInputSpan<long>(1).Fill(0);
+            lease.GetInputSpan<long>(1).Clear();
             await lease.RunAsync(TestContext.Current.CancellationToken);
             int[] expected = positive.Select((p, b) => p ? b + 1 : 0).Where(static c => c > 0).ToArray();
             Assert.Equal([(long)expected.Length], lease.GetOutputShape(3).ToArray());
