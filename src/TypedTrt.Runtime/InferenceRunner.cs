@@ -76,6 +76,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             }
 
             HasRunTimeSizedOutputs = Array.Exists(_plan, static p => p.SizedAtRun);
+            OutputShapesFixed = Array.TrueForAll(_plan, static p => p.IsInput ? !p.Binding.IsDynamic : !p.SizedAtRun);
             GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic && !p.SizedAtRun);
             if (Cuda is not null && Completion == CompletionMode.Polling)
                 Poller = new CompletionPoller(_slots, Cuda);
@@ -153,6 +154,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
     internal long OutputGrowths;
     internal bool HasRunTimeSizedOutputs;
+    internal bool OutputShapesFixed; // static inputs, no output sized at run time: output shapes never change
 
     /// <summary>How host engines run.</summary>
     public HostExecution HostExecution { get; }

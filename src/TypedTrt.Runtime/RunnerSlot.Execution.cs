@@ -13,6 +13,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
     // and 1 while the completion poller should watch it.
     private CudaEvent? _done;
     internal int Pending;
+    private bool _outputShapesFixed;
 
     /// <summary>Starts one request: H2D, enqueue, D2H (device) or enqueue on the thread pool (host).</summary>
     internal ValueTask RunAsync(CancellationToken cancellationToken)
@@ -28,7 +29,13 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
                     throw new InvalidOperationException($"Input '{_plan[i].Binding.Name}' has dynamic dimensions; call SetInputShape before RunAsync.");
             }
 
-            ResolveOutputShapes();
+            // With only static inputs the output shapes never change: resolved on the first request, then reused.
+            if (!_outputShapesFixed)
+            {
+                ResolveOutputShapes();
+                _outputShapesFixed = _runner.OutputShapesFixed;
+            }
+
             ResetRunTimeShapes();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -160,8 +167,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             long start = profiling ? Stopwatch.GetTimestamp() : 0;
             Context!.Enqueue(0);
             if (_runner.HasRunTimeSizedOutputs)
-                CheckRunTimeShapes();
-            ResolveOutputShapes();
+                CheckRunTimeShapes(); // their shapes came from the engine during the run; the others were resolved before it
             if (profiling)
                 AddHostStageTimes(start, Stopwatch.GetTimestamp());
         }
