@@ -80,8 +80,48 @@ internal static class DiagnosticDescriptors
         GeneratorCategory,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "ClassName must be a C# identifier, Namespace a dotted list of identifiers, and Streams a positive integer.",
+        description: "ClassName must be a C# identifier that can name a type: not a keyword, not all lower-case ASCII (contextual keywords such as 'file', 'required', 'scoped' cannot name types), not a member of the generated class (Signature, Tensors, ...). Namespace must be a dotted list of identifiers, Streams an integer from 1 to 1024, Access Public or Internal.",
         helpLinkUri: HelpBase + "ttrt0007");
+
+    public static readonly DiagnosticDescriptor DuplicateType = new(
+        "TTRT0008",
+        "Two models would generate the same type",
+        "{0} would generate type '{2}', which {1} already generates; no code is generated for {0}. Give it a distinct ClassName, e.g. ClassName=\"{3}\" on its TensorRTEngine item.",
+        GeneratorCategory,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The class name defaults to the model's file name, so encoder/model.onnx and decoder/model.onnx both become 'Model'. The first manifest (by path) generates its types; set ClassName (or Namespace) on the other items.",
+        helpLinkUri: HelpBase + "ttrt0008");
+
+    public static readonly DiagnosticDescriptor RankAboveTensorRT = new(
+        "TTRT0009",
+        "Tensor rank exceeds TensorRT's limit",
+        "Tensor '{0}' has rank {1}, but TensorRT supports at most 8 dimensions; this engine manifest cannot describe a real engine",
+        GeneratorCategory,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "TensorRT's Dims hold at most 8 dimensions (nvinfer1::Dims::MAX_DIMS). An engine manifest with more was not made by the inspector from a real engine; regenerate it.",
+        helpLinkUri: HelpBase + "ttrt0009");
+
+    public static readonly DiagnosticDescriptor DynamicInputWithoutRange = new(
+        "TTRT0010",
+        "Dynamic input has no optimization profile range",
+        "Input '{0}' {1} has dynamic dimensions, but {2}; creating a runner will fail until it has a range",
+        GeneratorCategory,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Runners size their buffers from the optimization profile's maximum, so every dynamic input needs a range. For ONNX models give one with Profile=\"name=min..max:opt\" (or by index for unnamed dims, e.g. state[1]=1..8:1) on the TensorRTEngine item; engines carry their profiles.",
+        helpLinkUri: HelpBase + "ttrt0010");
+
+    public static readonly DiagnosticDescriptor InternalError = new(
+        "TTRT0099",
+        "The TypedTrt generator failed",
+        "The TypedTrt generator failed on '{0}' ({1}); no code was generated for it. Please report this with the manifest.",
+        GeneratorCategory,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "An unexpected exception inside the generator. It is reported instead of crashing the build (which would only give warning CS8785 and no types).",
+        helpLinkUri: HelpBase + "ttrt0099");
 
     public static readonly DiagnosticDescriptor DataLengthMismatch = new(
         "TTRT1001",
@@ -132,6 +172,10 @@ internal static class DiagnosticDescriptors
         [NameCollision.Id] = NameCollision,
         [StaleManifest.Id] = StaleManifest,
         [InvalidMetadata.Id] = InvalidMetadata,
+        [DuplicateType.Id] = DuplicateType,
+        [RankAboveTensorRT.Id] = RankAboveTensorRT,
+        [DynamicInputWithoutRange.Id] = DynamicInputWithoutRange,
+        [InternalError.Id] = InternalError,
     };
 
     public static DiagnosticDescriptor Get(string id) => ById[id];

@@ -62,7 +62,7 @@ public static class Program
         using (engine)
         {
             Console.WriteLine($"Model: {DigitClassifier.ModelFileName} on {(enginePath is null ? "ONNX Runtime (CPU)" : "TensorRT")}, {streams} stream(s)");
-            Console.WriteLine($"Input  pixels        float [batch, 1, 8, 8], batch {DigitClassifier.Pixels.MinShape[0]}..{DigitClassifier.Pixels.MaxShape[0]}");
+            Console.WriteLine($"Input  pixels        float [batch, 1, 8, 8], batch {DigitClassifier.Tensors.Pixels.MinShape[0]}..{DigitClassifier.Tensors.Pixels.MaxShape[0]}");
             Console.WriteLine($"Output probabilities float [batch, 10]");
             Console.WriteLine();
 

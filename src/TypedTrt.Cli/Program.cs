@@ -188,6 +188,12 @@ public static class Program
 /// <summary>Formats a manifest as a readable, aligned table.</summary>
 public static class TableFormatter
 {
+    // The shared rule (BindingManifest.IsShapeKnownOnlyAfterRun) reads dim names; a TensorRT plan keeps none, and TensorRT
+    // resolves output shapes from input shapes itself (only data-dependent ones stay open, which the plan's metadata
+    // does not say), so inspect reports it for ONNX models only.
+    private static bool KnownAfterRun(BindingManifest manifest, TensorBinding t) =>
+        t.Mode == TensorMode.Output && manifest.Source.Kind == ModelKind.Onnx && manifest.IsShapeKnownOnlyAfterRun(t);
+
     /// <summary>The table for a manifest read from <paramref name="path"/>.</summary>
     public static string Format(BindingManifest manifest, string path)
     {
@@ -225,7 +231,7 @@ public static class TableFormatter
                 t.Name,
                 t.Mode == TensorMode.Input ? "input" : "output",
                 t.IsSupported ? t.DTypeName : t.DTypeName + " (unsupported)",
-                t.Mode == TensorMode.Output && manifest.IsShapeKnownAfterRun(t) ? Shape(t) + " (shape known after the run)" : Shape(t),
+                KnownAfterRun(manifest, t) ? Shape(t) + " (shape known after the run)" : Shape(t),
             ]);
         }
 
@@ -250,9 +256,9 @@ public static class TableFormatter
         var unsupported = manifest.Tensors.Where(static t => !t.IsSupported).Select(static t => t.Name).ToArray();
         if (unsupported.Length > 0)
             sb.Append('\n').Append($"note: TensorRT cannot bind {string.Join(", ", unsupported.Select(static n => $"'{n}'"))} (unsupported dtype).").Append('\n');
-        var afterRun = manifest.OutputsKnownAfterRun();
-        if (afterRun.Count > 0)
-            sb.Append($"note: the shape of {string.Join(", ", afterRun.Select(static t => $"'{t.Name}'"))} is known only after the run (no input dim names {(afterRun.Count == 1 ? "its" : "their")} dynamic dims); the runner sizes {(afterRun.Count == 1 ? "it" : "them")} at run time.").Append('\n');
+        var afterRun = manifest.Outputs.Where(t => KnownAfterRun(manifest, t)).ToArray();
+        if (afterRun.Length > 0)
+            sb.Append($"note: the shape of {string.Join(", ", afterRun.Select(static t => $"'{t.Name}'"))} is known only after the run (no input dim names {(afterRun.Length == 1 ? "its" : "their")} dynamic dims); the runner sizes {(afterRun.Length == 1 ? "it" : "them")} at run time.").Append('\n');
         if (manifest.Profiles.Count > 0)
         {
             var missing = manifest.Inputs.Where(t => t.IsDynamic && manifest.Profiles.All(p => p.Find(t.Name) is null)).Select(static t => $"'{t.Name}'").ToArray();

@@ -268,8 +268,8 @@ public sealed class TensorBinding
             long d = shape[i];
             if (d < 0)
                 throw new ArgumentException("A concrete shape has no dynamic (-1) dimensions.", nameof(shape));
-            if (Layout is { ComponentsPerElement: > 1 } l && l.VectorizedDim == i)
-                d = (d + l.ComponentsPerElement - 1) / l.ComponentsPerElement * l.ComponentsPerElement;
+            if (Layout is { } l)
+                d = Shared.ByteMath.PadDimension(d, i, l.VectorizedDim, l.ComponentsPerElement);
             elements = checked(elements * d);
         }
 
@@ -399,6 +399,25 @@ public sealed class BindingManifest
 
     /// <summary>The outputs, in model order.</summary>
     public IEnumerable<TensorBinding> Outputs => Tensors.Where(static t => t.Mode == TensorMode.Output);
+
+    /// <summary>
+    /// Whether an output's shape is known only after a run: some dynamic dimension of it is unnamed, or named with a
+    /// symbol that no input dimension has, so no input shape determines it (data-dependent outputs such as NonZero or
+    /// NMS, per-output symbols of Paddle2ONNX exports). The generator documents such outputs; the runner sizes them
+    /// after the run. The same rule the generator applies (shared source).
+    /// </summary>
+    /// <param name="output">An output of this manifest.</param>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is an input.</exception>
+    public bool IsShapeKnownOnlyAfterRun(TensorBinding output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (output.Mode != TensorMode.Output)
+            throw new ArgumentException($"'{output.Name}' is an input, not an output.", nameof(output));
+        _inputSymbols ??= Shared.OutputShapeRule.InputSymbols(Inputs.Select(static t => t.DimNames));
+        return Shared.OutputShapeRule.IsKnownOnlyAfterRun(output.Shape, output.DimNames, _inputSymbols);
+    }
+
+    private HashSet<string>? _inputSymbols;
 
     /// <summary>The tensor with this exact name, or <see langword="null"/>.</summary>
     public TensorBinding? Find(string name)

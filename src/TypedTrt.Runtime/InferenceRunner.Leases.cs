@@ -8,16 +8,12 @@ public sealed partial class InferenceRunner
     public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled<InferenceLease>(cancellationToken);
-        if (_available.Wait(0, CancellationToken.None))
-            return new ValueTask<InferenceLease>(new InferenceLease(TakeSlot()));
-        return AcquireSlowAsync(cancellationToken);
+        ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
+        if (rent.IsCompletedSuccessfully)
+            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result)));
+        return AcquireSlowAsync(rent);
     }
 
-    private async ValueTask<InferenceLease> AcquireSlowAsync(CancellationToken cancellationToken)
-    {
-        await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new InferenceLease(TakeSlot());
-    }
+    private static async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent) =>
+        new InferenceLease(Lease(await rent.ConfigureAwait(false)));
 }

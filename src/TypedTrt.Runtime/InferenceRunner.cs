@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TypedTrt.Manifest;
 using TypedTrt.Runtime.Cuda;
 using TypedTrt.Runtime.Engine;
@@ -31,8 +30,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     private readonly IInferenceEngine _engine;
     private readonly TensorPlan[] _plan;
     private readonly RunnerSlot[] _slots;
-    private readonly ConcurrentQueue<RunnerSlot> _free = new();
-    private readonly SemaphoreSlim _available;
+    private readonly SlotPool _pool;
     private int _disposed;
     private Task? _disposeTask;
 
@@ -56,7 +54,6 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.HostExecution, "Unknown HostExecution value.");
         _plan = BuildPlan(Signature, options.ProfileIndex);
         _slots = new RunnerSlot[options.Streams];
-        _available = new SemaphoreSlim(0, options.Streams);
         try
         {
             if (Placement == BufferPlacement.Device)
@@ -72,7 +69,6 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             {
                 slot.AllocateBuffers(Cuda);
                 slot.AttachOutputAllocators(engine);
-                _free.Enqueue(slot);
             }
 
             HasRunTimeSizedOutputs = Array.Exists(_plan, static p => p.SizedAtRun);
@@ -80,8 +76,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic && !p.SizedAtRun);
             if (Cuda is not null && Completion == CompletionMode.Polling)
                 Poller = new CompletionPoller(_slots, Cuda);
-
-            _available.Release(_slots.Length);
+            _pool = new SlotPool(_slots);
         }
         catch
         {
@@ -90,7 +85,6 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             foreach (var slot in _slots)
                 slot?.DisposeResources(errors);
             Cuda?.Dispose();
-            _available.Dispose();
             throw;
         }
     }
@@ -159,39 +153,27 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     /// <summary>How host engines run.</summary>
     public HostExecution HostExecution { get; }
 
+    // Every wait for a slot goes through the pool: DisposeAsync closes it, which fails every waiter, however the
+    // caller's disposed check and the close interleave (the check below only makes the common case fail early).
     private async ValueTask<RunnerSlot> AcquireSlotAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!_available.Wait(0, CancellationToken.None))
-            await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return TakeSlot();
+        return Lease(await _pool.RentAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    private RunnerSlot TakeSlot()
+    private static RunnerSlot Lease(RunnerSlot slot)
     {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            _available.Release();
-            throw new ObjectDisposedException(nameof(InferenceRunner));
-        }
-
-        if (!_free.TryDequeue(out var slot))
-            throw new InvalidOperationException("Internal error: a slot count was available but no slot was free.");
         slot.OnLeased();
         return slot;
     }
 
-    internal void ReturnSlot(RunnerSlot slot)
-    {
-        _free.Enqueue(slot);
-        _available.Release();
-    }
+    internal void ReturnSlot(RunnerSlot slot) => _pool.Return(slot);
 
     /// <summary>
     /// Waits for work in flight and for every lease to be returned, then frees every slot (contexts first, then
-    /// streams and buffers) and releases the CUDA context. New <see cref="AcquireAsync"/> calls fail with
-    /// <see cref="ObjectDisposedException"/>. The engine is not disposed (the caller owns it; dispose it after this).
+    /// streams and buffers) and releases the CUDA context. Callers waiting for a slot, and every later
+    /// <see cref="AcquireAsync"/> or <see cref="RunAsync(IReadOnlyList{InferenceInput}, CancellationToken)"/>, fail at
+    /// once with <see cref="ObjectDisposedException"/>. The engine is not disposed (the caller owns it; dispose it after this).
     /// </summary>
     public ValueTask DisposeAsync()
     {
@@ -204,8 +186,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
     private async Task DisposeCoreAsync()
     {
-        for (int i = 0; i < _slots.Length; i++)
-            await _available.WaitAsync().ConfigureAwait(false);
+        await _pool.Close().ConfigureAwait(false);
         var errors = new List<Exception>();
         Poller?.Dispose();
         foreach (var slot in _slots)
@@ -221,7 +202,6 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             errors.Add(ex);
         }
 
-        _available.Dispose();
         if (errors.Count == 1)
             throw errors[0];
         if (errors.Count > 1)

@@ -64,9 +64,9 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
                 using Consumer.App;
                 using Consumer.Vision;
 
-                var detector = new DetectorInput { Images = new float[2 * Detector.Images.MaxElementCount / 32], ImagesShape = [2, 3, 224, 224] };
+                var detector = new DetectorInput { Images = new float[2 * Detector.Tensors.Images.MaxElementCount!.Value / 32], ImagesShape = [2, 3, 224, 224] };
                 var digits = new DigitClassifierInput { Pixels = new float[4 * 64], PixelsShape = [4, 1, 8, 8] };
-                Console.WriteLine($"{Detector.DefaultStreams} {detector.Images.Length} {DigitClassifier.Probabilities.Name} {digits.Pixels.Length} {DigitClassifier.Pixels.MaxShape[0]} {DigitClassifier.Signature.Tensors.Count}");
+                Console.WriteLine($"{Detector.DefaultStreams} {detector.Images.Length} {DigitClassifier.Tensors.Probabilities.Name} {digits.Pixels.Length} {DigitClassifier.Tensors.Pixels.MaxShape[0]} {DigitClassifier.Signature.Tensors.Count}");
                 """);
 
             Run(app, ["build"]);

@@ -57,7 +57,7 @@ public sealed class AnalyzerTests
             static class C
             {
                 static ClassifierInput A() => new ClassifierInput { Images = new float[150528] };
-                static ClassifierInput B() => new ClassifierInput { Images = new float[Classifier.Images.BufferLength] };
+                static ClassifierInput B() => new ClassifierInput { Images = new float[Classifier.Tensors.Images.ElementCount!.Value] };
                 static ClassifierInput D(int n) => new ClassifierInput { Images = new float[n] };
                 static ClassifierInput E(float[] data) => new ClassifierInput { Images = data };
                 static float[] F() => new float[10];

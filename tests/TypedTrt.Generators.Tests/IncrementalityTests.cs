@@ -105,7 +105,8 @@ public sealed class IncrementalityTests
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
         Assert.Equal(["TTRT0006"], result.Diagnostics.Select(d => d.Id));
         Assert.All(result.TrackedSteps[BindingGenerator.Steps.Parse].SelectMany(r => r.Outputs), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
-        Assert.All(result.TrackedSteps[BindingGenerator.Steps.Model].SelectMany(r => r.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        // The model is equal, so the step is Unchanged, or Cached when an earlier step of its chain already was.
+        Assert.All(result.TrackedSteps[BindingGenerator.Steps.Model].SelectMany(r => r.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, o.Reason.ToString()));
         var sourceRuns = result.TrackedOutputSteps["SourceOutput"]
             .Where(r => r.Inputs.Any(i => i.Source.Name == BindingGenerator.Steps.Model))
             .SelectMany(r => r.Outputs)

@@ -1,10 +1,26 @@
 namespace TypedTrt.Generators.Model;
 
 /// <summary>Everything the emitter needs for one manifest: names, tensors and the manifest text to embed.</summary>
+/// <param name="HintName">The generated file's hint name (namespace, class and a hash of the manifest's path).</param>
+/// <param name="ManifestPath">The manifest's path (for diagnostics of the emit step).</param>
+/// <param name="Namespace">The namespace, or empty.</param>
+/// <param name="ClassName">The descriptor class's name; the other types derive from it.</param>
+/// <param name="IsInternal">Whether the generated types are internal (<c>Access="Internal"</c>).</param>
+/// <param name="ManifestFileName">The manifest's file name.</param>
+/// <param name="ModelKind"><c>onnx</c> or <c>tensorrt-engine</c>.</param>
+/// <param name="ModelFileName">The model file's name.</param>
+/// <param name="ModelSha256">The model file's SHA-256.</param>
+/// <param name="TensorRTVersion">The engine's TensorRT version, when known.</param>
+/// <param name="DefaultStreams">The runner's default stream count.</param>
+/// <param name="ProfileCount">Number of optimization profiles.</param>
+/// <param name="ManifestJson">The manifest, minified, to embed as a UTF-8 literal.</param>
+/// <param name="Tensors">Every tensor, in manifest order.</param>
 internal sealed record BindingModel(
     string HintName,
+    string ManifestPath,
     string Namespace,
     string ClassName,
+    bool IsInternal,
     string ManifestFileName,
     string ModelKind,
     string ModelFileName,
@@ -14,55 +30,3 @@ internal sealed record BindingModel(
     int ProfileCount,
     string ManifestJson,
     EquatableArray<TensorModel> Tensors);
-
-/// <summary>One tensor as the emitter sees it.</summary>
-/// <param name="Name">The tensor's name exactly as in the model.</param>
-/// <param name="Index">Its index in the manifest's tensor list (what the runner's APIs take).</param>
-/// <param name="IsInput">Input or output.</param>
-/// <param name="DType">The manifest's dtype name.</param>
-/// <param name="ClrType">The C# element type (<c>float</c>, <c>global::System.Half</c>, ...; <c>byte</c> for raw types), or null when unsupported.</param>
-/// <param name="IsRaw">Whether the CLR buffer holds raw bytes (bf16, fp8, int4, fp4, e8m0).</param>
-/// <param name="Shape">Dimensions, -1 for dynamic.</param>
-/// <param name="DimNames">One per dimension, empty when unnamed.</param>
-/// <param name="PropertyName">The unique C# identifier for the tensor.</param>
-/// <param name="ElementCount">Element count of a static shape, else null.</param>
-/// <param name="ByteCount">Buffer bytes of a static shape (padding and 4-bit packing included), else null.</param>
-/// <param name="BufferLength">Buffer length in <see cref="ClrType"/> units for a static shape, else null.</param>
-/// <param name="Min">Profile 0 minimum shape of a dynamic input, or empty.</param>
-/// <param name="Opt">Profile 0 optimal shape, or empty.</param>
-/// <param name="Max">Profile 0 maximum shape, or empty.</param>
-/// <param name="Format">Engine tensor format, or null for ONNX manifests.</param>
-internal sealed record TensorModel(
-    string Name,
-    int Index,
-    bool IsInput,
-    string DType,
-    string? ClrType,
-    bool IsRaw,
-    EquatableArray<long> Shape,
-    EquatableArray<string> DimNames,
-    string PropertyName,
-    long? ElementCount,
-    long? ByteCount,
-    long? BufferLength,
-    EquatableArray<long> Min,
-    EquatableArray<long> Opt,
-    EquatableArray<long> Max,
-    string? Format)
-{
-    public bool IsSupported => ClrType is not null;
-
-    public bool IsDynamic
-    {
-        get
-        {
-            foreach (long d in Shape)
-            {
-                if (d < 0)
-                    return true;
-            }
-
-            return false;
-        }
-    }
-}

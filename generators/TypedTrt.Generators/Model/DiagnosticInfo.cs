@@ -8,5 +8,8 @@ namespace TypedTrt.Generators.Model;
 /// </summary>
 internal sealed record DiagnosticInfo(string Id, string FilePath, TextSpan Span, LinePositionSpan LineSpan, EquatableArray<string> Arguments);
 
-/// <summary>The result of parsing one manifest: a model to emit (null when the manifest is unusable) and diagnostics.</summary>
-internal sealed record ParseResult(BindingModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The result of parsing one manifest: a model to emit (null when the manifest is unusable), the types it claims, and
+/// diagnostics.
+/// </summary>
+internal sealed record ParseResult(BindingModel? Model, TypeClaim? Claim, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -11,6 +11,8 @@ namespace TypedTrt.Generators.Model;
 /// <param name="Streams"><c>TypedTrtStreams</c> item metadata, or null.</param>
 /// <param name="SourceFile"><c>TypedTrtSourceFile</c>: the model file the manifest was made from (for messages), or null.</param>
 /// <param name="SourceSha256"><c>TypedTrtSourceSha256</c>: the model file's current SHA-256 when MSBuild computed it, or null.</param>
+/// <param name="Access"><c>TypedTrtAccess</c>: <c>Public</c> (default) or <c>Internal</c>, or null.</param>
+/// <param name="ReadError">Set when reading the file or its options failed unexpectedly (reported as TTRT0099).</param>
 internal sealed record ManifestInput(
     string Path,
     string Text,
@@ -18,4 +20,6 @@ internal sealed record ManifestInput(
     string? Namespace,
     string? Streams,
     string? SourceFile,
-    string? SourceSha256);
+    string? SourceSha256,
+    string? Access = null,
+    string? ReadError = null);
