@@ -46,7 +46,7 @@ public sealed partial class InferenceRunner
         {
             if (p.IsInput)
                 inBytes += p.Binding.GetByteCount(p.Max);
-            else
+            else if (Array.IndexOf(p.Max, -1L) < 0) // an output sized at run time without a bound has no max
                 outBytes += p.Binding.GetByteCount(p.Max);
         }
 
