@@ -616,6 +616,12 @@ TTRT_API int32_t TTRT_CALL ttrt_library_path(char* buf, int32_t cap, int32_t* le
     RETURN(write_string(g_library_path, buf, cap, len_out, "the library path"));
 }
 
+TTRT_API int32_t TTRT_CALL ttrt_source_hash(char* buf, int32_t cap, int32_t* len_out)
+{
+    BEGIN("source_hash", NULL);
+    RETURN(write_string("fake", buf, cap, len_out, "the source hash"));
+}
+
 TTRT_API int32_t TTRT_CALL ttrt_set_logger(ttrt_log_fn fn, void* user_data, int32_t max_severity)
 {
     BEGIN("set_logger", NULL);

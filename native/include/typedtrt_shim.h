@@ -80,7 +80,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions and statuses */
 
 #define TTRT_ABI_VERSION_MAJOR 1
-#define TTRT_ABI_VERSION_MINOR 1 /* 1.1: ttrt_context_set_output_allocator */
+#define TTRT_ABI_VERSION_MINOR 1 /* 1.1: ttrt_context_set_output_allocator, ttrt_source_hash */
 #define TTRT_ABI_VERSION ((TTRT_ABI_VERSION_MAJOR << 16) | TTRT_ABI_VERSION_MINOR)
 
 #define TTRT_OK 0
@@ -200,6 +200,13 @@ TTRT_API int32_t TTRT_CALL ttrt_versions(int32_t* header_version, int32_t* loade
 
 /* Full path of the loaded TensorRT library; TTRT_E_INVALID_STATE if none is loaded. */
 TTRT_API int32_t TTRT_CALL ttrt_library_path(char* buf, int32_t cap, int32_t* len_out);
+
+/* The SHA-256 (64 lowercase hex digits) of the shim sources this library was compiled from, as
+ * native/source-hash.sh computes it over native/include/typedtrt_shim.h and native/src/ (the
+ * prebuilt shims' manifest records the same value, and a test compares it with the tree's
+ * sources); "unknown" when the build did not define TTRT_SOURCE_SHA256; "fake" for the fake.
+ * String out-parameter convention. Needs no TensorRT library. Since ABI 1.1. */
+TTRT_API int32_t TTRT_CALL ttrt_source_hash(char* buf, int32_t cap, int32_t* len_out);
 
 /* Sets the one process-wide logger. Every TensorRT message with severity <= max_severity is passed
  * to fn (messages of TTRT_SEVERITY_ERROR and worse are also kept in the failing call's error text).

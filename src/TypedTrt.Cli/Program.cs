@@ -126,6 +126,18 @@ public static class Program
         if (format is not ("table" or "json"))
             return UsageError(stderr, $"--format must be 'table' or 'json', not '{format}'.");
 
+        if (FileChecks.ModelProblem(file) is { } modelProblem)
+        {
+            stderr.WriteLine(OneLine($"typedtrt: {modelProblem}"));
+            return BadInput;
+        }
+
+        if (outFile is not null && FileChecks.OutProblem(outFile, file) is { } outProblem)
+        {
+            stderr.WriteLine(OneLine($"typedtrt: {outProblem}"));
+            return BadInput;
+        }
+
         IReadOnlyList<ProfileSpec> specs;
         try
         {

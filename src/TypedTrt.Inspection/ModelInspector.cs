@@ -26,10 +26,14 @@ public static class ModelInspector
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new InspectionOptions();
-        if (Directory.Exists(path))
+        // Asked before opening: a FIFO would block the open, a device would be read forever.
+        var probe = FileProbe.Probe(path);
+        if (probe.Kind == FileKind.Directory)
             throw new ModelInspectionException(path, "is a directory, not a model file.");
-        if (!File.Exists(path))
+        if (probe.Kind == FileKind.Missing)
             throw new ModelInspectionException(path, "file not found.");
+        if (probe.Kind is not (FileKind.Regular or FileKind.Unknown))
+            throw new ModelInspectionException(path, $"is {probe.Description}, not a model file; pass the path of an ONNX model or TensorRT engine file.");
 
         FileStream stream;
         try
