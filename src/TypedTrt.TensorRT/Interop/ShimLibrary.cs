@@ -18,6 +18,21 @@ internal static unsafe class ShimLibrary
 {
     internal const int ExpectedAbiMajor = 1;
     internal const int ExpectedAbiMinor = 0;
+
+    /// <summary>
+    /// The minor C ABI version of the shim in use (0 when none is loaded): functions added after 1.0 are called only
+    /// where it has them (1.1: output allocators).
+    /// </summary>
+    internal static int LoadedAbiMinor
+    {
+        get
+        {
+            nint h = Volatile.Read(ref s_handle);
+            if (h == 0 || !NativeLibrary.TryGetExport(h, "ttrt_abi_version", out nint fn))
+                return 0;
+            return ((delegate* unmanaged[Cdecl]<int>)fn)() & 0xFFFF;
+        }
+    }
     internal const string EnvironmentVariable = "TYPEDTRT_NATIVE_LIB";
 
     private static readonly Lock Gate = new();
