@@ -14,6 +14,12 @@ public sealed partial class BindingGenerator
         /// </summary>
         internal static readonly string[] DescriptorMembers = ["ModelFileName", "ModelSha256", "DefaultStreams", "Signature", "Bindings", "Tensors"];
 
+        /// <summary>
+        /// Members of the generated lease: the lease's buffer structs refer to the class by its simple name, which these
+        /// would shadow.
+        /// </summary>
+        internal static readonly string[] LeaseMembers = ["Lease", "Inputs", "Outputs", "RunAsync", "Dispose", "InputBuffers", "OutputBuffers"];
+
         /// <summary>Why <paramref name="name"/> cannot name a generated type, or null when it can.</summary>
         internal static string? TypeNameProblem(string name)
         {
@@ -31,6 +37,8 @@ public sealed partial class BindingGenerator
                 return "'_' is a discard";
             if (Array.IndexOf(DescriptorMembers, name) >= 0)
                 return $"the generated class has a member named '{name}' (a member cannot have its type's name)";
+            if (Array.IndexOf(LeaseMembers, name) >= 0)
+                return $"the generated lease has a member named '{name}', which would hide the class inside it";
             return null;
         }
 
