@@ -2,6 +2,11 @@
 // docs/benchmarks/kserve-load.md:
 //   digits-server [--rest-port 8000] [--grpc-port 8001] [--streams 2]
 //   digits-server load (inproc|grpc|rest) [--connections 64] [--seconds 30] [--batch 1] [--streams 2]
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using TypedTrt.OnnxRuntime;
 using TypedTrt.Samples.DigitsServer;
