@@ -344,7 +344,7 @@ public static class Program
         var sig = OrtCudaPin(m.Signature, m.In(1));
         using var engine = OnnxRuntimeCudaEngine.Load(m.File, sig);
         float[] image = Image(m.In(1));
-        var report = await StreamTuner.RunAsync(engine, new StreamTunerOptions { Streams = [1, 2, 4, 8], Requests = 2000, WarmupRequests = 200 },
+        var report = await StreamTuner.RunAsync(engine, new StreamTunerOptions { Streams = [1, 2, 4, 8], Requests = 2000 },
             lease =>
             {
                 lease.SetInputShape(0, m.In(1));
