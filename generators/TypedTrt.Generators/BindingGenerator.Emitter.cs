@@ -52,6 +52,12 @@ public sealed partial class BindingGenerator
             EmitInterface(w, e);
             w.Line();
             EmitRunner(w, e);
+            if (m.EmitKServeClient)
+            {
+                w.Line();
+                EmitKServeClient(w, e);
+            }
+
             return w.ToString();
         }
 

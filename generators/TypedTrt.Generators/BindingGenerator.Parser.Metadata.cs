@@ -103,6 +103,17 @@ public sealed partial class BindingGenerator
                 throw new ManifestError(DiagnosticDescriptors.InvalidMetadata.Id, 0, 0, "Streams", s, "it must be an integer from 1 to 1024");
             }
 
+            private bool ResolveKServeClient()
+            {
+                if (_input.KServeClient is not { Length: > 0 } k)
+                    return false;
+                if (string.Equals(k, "true", StringComparison.OrdinalIgnoreCase))
+                    return true;
+                if (string.Equals(k, "false", StringComparison.OrdinalIgnoreCase))
+                    return false;
+                throw new ManifestError(DiagnosticDescriptors.InvalidMetadata.Id, 0, 0, "KServeClient", k, "it must be true or false");
+            }
+
             private bool ResolveAccess()
             {
                 if (_input.Access is not { } a)

@@ -13,6 +13,7 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             long cap = _plan[i].Capacity;
+            _capacity[i] = cap;
             if (cuda is not null)
             {
                 _pinned[i] = cuda.AllocatePinned(cap);
@@ -52,7 +53,7 @@ internal sealed unsafe partial class RunnerSlot
         var p = GetPlan(tensorIndex, TensorMode.Input);
         var b = p.Binding;
         if (dims.Length != b.Rank)
-            throw new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ({TensorBinding.FormatShape(dims)}).", nameof(dims));
+            throw _runner.Metrics.Rejected(new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ({TensorBinding.FormatShape(dims)}).", nameof(dims)));
         for (int d = 0; d < dims.Length; d++)
         {
             if (dims[d] < p.Min[d] || dims[d] > p.Max[d])
@@ -61,7 +62,7 @@ internal sealed unsafe partial class RunnerSlot
                 string range = p.Min[d] == p.Max[d]
                     ? $"fixed at {p.Min[d]}"
                     : $"outside optimization profile {_runner.ProfileIndex}'s range {p.Min[d]}..{p.Max[d]}";
-                throw new ArgumentException($"Input '{b.Name}' dimension {d}{dimName} is {dims[d]}, {(p.Min[d] == p.Max[d] ? "but it is " : "")}{range}.", nameof(dims));
+                throw _runner.Metrics.Rejected(new ArgumentException($"Input '{b.Name}' dimension {d}{dimName} is {dims[d]}, {(p.Min[d] == p.Max[d] ? "but it is " : "")}{range}.", nameof(dims)));
             }
         }
 
@@ -151,8 +152,8 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             var p = _plan[i];
-            if (p.IsInput)
-                continue;
+            if (p.IsInput || p.SizedAtRun)
+                continue; // outputs sized at run time get their shape from the engine during the run (NotifyShape)
             ResolveOutputShape(p);
         }
     }
@@ -167,7 +168,7 @@ internal sealed unsafe partial class RunnerSlot
         for (int d = 0; d < rank; d++)
         {
             if (dims[d] < 0)
-                throw new NotSupportedException($"Output '{p.Binding.Name}' dimension {d} is not resolved by the input shapes (data-dependent shapes are not supported).");
+                throw new InvalidOperationException($"The engine left output '{p.Binding.Name}' dimension {d} unresolved at these input shapes, although it resolved it at the profile's max shapes when the runner was created (then the runner would have sized it at run time).");
         }
 
         long bytes = p.Binding.GetByteCount(dims[..rank]);

@@ -47,6 +47,19 @@ internal sealed class SlotPool
         return WaitAsync(waiter);
     }
 
+    /// <summary>A free slot now, or false (never waits; false once closed). The dynamic batcher's way to a slot.</summary>
+    public bool TryRent([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RunnerSlot? slot)
+    {
+        lock (_lock)
+        {
+            if (_drained is null && _free.TryDequeue(out slot))
+                return true;
+        }
+
+        slot = null;
+        return false;
+    }
+
     // The registration is disposed by the waiting side, after the waiter completed, however it completed.
     private static async ValueTask<RunnerSlot> WaitAsync(Waiter waiter)
     {

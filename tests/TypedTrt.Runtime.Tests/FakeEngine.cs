@@ -45,6 +45,12 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>The managed thread id of the last enqueue.</summary>
+    public int LastEnqueueThread { get; set; }
+
+    /// <summary>When set, every Enqueue throws the exception it makes (e.g. a sticky CudaException).</summary>
+    public Func<Exception>? EnqueueFailure { get; set; }
+
     public int MaxConcurrentEnqueues => Volatile.Read(ref _maxRunning);
 
     public int ContextsCreated => Volatile.Read(ref _contextsCreated);
@@ -138,8 +144,11 @@ internal sealed class FakeEngine : IInferenceEngine
                 float k = *(float*)_addr[2];
                 var y = new Span<float>((void*)_addr[3], n);
                 var rowsum = new Span<long>((void*)_addr[4], (int)_batchA);
+                if (engine.EnqueueFailure is { } fail)
+                    throw fail();
                 if (a[0] == FailValue)
                     throw new InvalidOperationException("Injected failure: a[0] is the fail value.");
+                engine.LastEnqueueThread = Environment.CurrentManagedThreadId;
                 if (engine.Delay > TimeSpan.Zero)
                     Thread.Sleep(engine.Delay);
                 for (int i = 0; i < n; i++)
