@@ -26,6 +26,13 @@ public static class DataTypes
             ? DataTypeTable.BitsPerElement((int)type)
             : throw new ArgumentOutOfRangeException(nameof(type), type, "An unsupported type has no size in TensorRT.");
 
+    /// <summary>Whether buffers of the type hold raw bytes because .NET has no element type for it (fp8, bf16, int4, fp4, e8m0).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is <see cref="TensorDataType.Unsupported"/> or undefined.</exception>
+    public static bool IsRaw(TensorDataType type) =>
+        IsDefined(type)
+            ? DataTypeTable.IsRaw((int)type)
+            : throw new ArgumentOutOfRangeException(nameof(type), type, "An unsupported type has no buffer.");
+
     /// <summary>Bytes needed for <paramref name="elements"/> elements, rounding packed 4-bit types up to whole bytes.</summary>
     public static long ByteCount(TensorDataType type, long elements)
     {

@@ -146,7 +146,7 @@ public sealed class ModelBindings
             }
         }
 
-        bool raw = tensor.DataType is TensorDataType.BF16 or TensorDataType.FP8 or TensorDataType.Int4 or TensorDataType.FP4 or TensorDataType.E8M0;
+        bool raw = tensor.DataType == TensorDataType.Unsupported || DataTypes.IsRaw(tensor.DataType);
         bool vectorized = tensor.Binding.Layout is { ComponentsPerElement: > 1 };
         if (count != 1 || raw || vectorized)
         {
