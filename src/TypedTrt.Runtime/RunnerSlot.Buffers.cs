@@ -8,8 +8,9 @@ namespace TypedTrt.Runtime;
 internal sealed unsafe partial class RunnerSlot
 {
     /// <summary>Allocates every tensor's buffers at the plan's capacities and binds them to the context.</summary>
-    internal void AllocateBuffers(CudaContext? cuda)
+    internal void AllocateBuffers()
     {
+        CudaContext? cuda = Device.Cuda;
         for (int i = 0; i < _plan.Length; i++)
         {
             long cap = _plan[i].Capacity;

@@ -19,6 +19,7 @@ internal static unsafe partial class CudaNative
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     internal const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    internal const int CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID = 134; // CUDA 12.2+; -1 when the system has no NUMA
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int cuInit(uint flags);
