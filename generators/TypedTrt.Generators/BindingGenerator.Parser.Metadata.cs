@@ -77,6 +77,7 @@ public sealed partial class BindingGenerator
                     string? problem = !SyntaxFacts.IsValidIdentifier(part) ? "every part must be a C# identifier"
                         : SyntaxFacts.GetKeywordKind(part) != SyntaxKind.None ? $"'{part}' is a C# keyword"
                         : part == "global" ? "'global' is the global namespace alias"
+                        : part == "await" ? "'await' cannot appear in the generated async methods"
                         : null;
                     if (problem is not null)
                         throw new ManifestError(DiagnosticDescriptors.InvalidMetadata.Id, 0, 0, "Namespace", ns, "it must be a dotted list of C# identifiers: " + problem);

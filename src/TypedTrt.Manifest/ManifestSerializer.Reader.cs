@@ -40,7 +40,8 @@ public static partial class ManifestSerializer
     /// <exception cref="ManifestException">The JSON is malformed, a property is missing or invalid, a size exceeds what the runtime can allocate, or the schema is not <c>typedtrt.bindings/v1</c>.</exception>
     public static BindingManifest Deserialize(ReadOnlySpan<byte> utf8, string? filePath = null)
     {
-        if (utf8.StartsWith("\xEF\xBB\xBF"u8))
+        // (A "\xEF\xBB\xBF"u8 literal would be the UTF-8 of U+00EF U+00BB U+00BF, not the BOM's bytes.)
+        if (utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF)
             utf8 = utf8[3..];
         JsonDocument doc;
         try

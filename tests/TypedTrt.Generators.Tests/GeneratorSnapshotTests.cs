@@ -55,6 +55,24 @@ public sealed class GeneratorSnapshotTests
         Snapshot.Verify(run);
     }
 
+    /// <summary>
+    /// Issue 11: a scalar input is a plain property; a dynamic input without a range is TTRT0010; outputs whose dims no
+    /// input determines (Paddle2ONNX's per-output symbols, unnamed dims) say "shape known after the run".
+    /// </summary>
+    [Fact]
+    public void ScalarsAndShapesKnownAfterTheRun()
+    {
+        var run = RunAndCompile(ManifestFile.Load("paddle.bindings.json"));
+        Assert.Equal(["TTRT0010"], run.GeneratorDiagnostics.Select(d => d.Id));
+        string text = run.Sources.Single().Text;
+        Assert.Contains("public required float Threshold { get; set; }", text, StringComparison.Ordinal);
+        Assert.Contains("public required long Count { get; init; }", text, StringComparison.Ordinal);
+        Assert.Contains("Output <c>boxes</c>: float [p2o.DynamicDimension.3, 4]; shape known after the run (dimension 0).", text, StringComparison.Ordinal);
+        Assert.Contains("Output <c>hidden</c>: float [2, ?, 128]; shape known after the run (dimension 1).", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("<c>maps</c>: float [p2o.DynamicDimension.0, 1, p2o.DynamicDimension.1, p2o.DynamicDimension.2]; shape known", text, StringComparison.Ordinal);
+        Snapshot.Verify(run);
+    }
+
     [Fact]
     public void RootNamespaceAndFileNameDefaults()
     {
