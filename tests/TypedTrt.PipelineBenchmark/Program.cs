@@ -1,7 +1,10 @@
 // Issue 4 benchmark: the InferenceRunner doing native-pipeline.cu's work (same kernel, loaded from nvcc's PTX when
 // given; same grid, sizes and request scheme) next to the native numbers of the same device call.
 //
-//   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE] [--quick]
+//   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE] [--devices all|0,1,..]
+//
+// With --devices: the multi-device benchmark only (MultiDevice.cs; workloads b and c, 1/2/4 streams per device,
+// native-<workload>-dev<d>.jsonl per device in DIR), written to <out>/multi-device-results.md/.jsonl.
 //
 // DIR holds native-<workload>.jsonl (native-pipeline's output for each workload, see tests/gpu/run-benchmark.sh).
 // Writes <out>/pipeline-results.md, <out>/pipeline-results.jsonl and <out>/tune-pipeline.svg.
@@ -16,7 +19,7 @@ using TypedTrt.Runtime.Testing;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null;
+string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, deviceList = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -25,6 +28,7 @@ for (int i = 0; i < args.Length; i++)
         case "--ptx": ptxFile = args[++i]; break;
         case "--out": outDir = args[++i]; break;
         case "--gpu-info": gpuInfo = args[++i]; break;
+        case "--devices": deviceList = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -37,6 +41,8 @@ if (!CudaDriver.IsAvailable)
 
 Directory.CreateDirectory(outDir);
 byte[]? ptx = ptxFile is not null && File.Exists(ptxFile) ? File.ReadAllBytes(ptxFile) : null;
+if (deviceList is not null)
+    return await MultiDevice.RunAsync(MultiDevice.ParseDevices(deviceList), nativeDir ?? ".", ptx, outDir, gpuInfo);
 const int Requests = 512, Reps = 5;
 int[] streamCounts = [1, 2, 4, 8];
 var md = new StringBuilder();
