@@ -72,7 +72,13 @@ public sealed class MultiDeviceGpuTests
             for (int d = 0; d < n; d++)
             {
                 Assert.Equal(d, runner.GetCudaContext(d)!.DeviceOrdinal);
-                Assert.Equal(CudaDriver.GetHostNumaNode(d), runner.GetHostNumaNode(d));
+                int node = CudaDriver.GetHostNumaNode(d);
+                Assert.Equal(node, runner.GetHostNumaNode(d));
+                // Pinned buffers live on the device's host node when the driver tells it and the machine has several nodes.
+                int expected = NumaHostMemory.CanPlace(node) ? node : -1;
+                foreach (var slot in runner.DeviceList[d].Slots)
+                    Assert.All(slot.PinnedNumaNodes(), p => Assert.Equal(expected, p));
+                Gpu.Log($"{{\"kind\":\"multi_device_numa\",\"device\":{d},\"host_numa\":{node},\"pinned_on\":{expected},\"numa_nodes\":{Directory.GetDirectories("/sys/devices/system/node", "node*").Length}}}");
             }
 
             const int Requests = 3000;

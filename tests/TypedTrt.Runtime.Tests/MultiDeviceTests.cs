@@ -309,3 +309,22 @@ public sealed class MultiDeviceTests
         Assert.DoesNotContain("Device 1 is", one.Advice, StringComparison.Ordinal);
     }
 }
+
+public sealed class NumaHostMemoryTests
+{
+    [Fact]
+    public unsafe void Map_PrefersTheNode_AndTheMemoryIsUsable()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/sys/devices/system/node/node0"))
+            Assert.Skip("Needs Linux with NUMA in the kernel (/sys/devices/system/node/node0).");
+        nint p = TypedTrt.Runtime.Cuda.NumaHostMemory.Map(3 << 20, 0, out nuint mapped);
+        Assert.NotEqual(0, p);
+        Assert.Equal(0u, mapped % (nuint)Environment.SystemPageSize);
+        Assert.True(mapped >= 3 << 20);
+        var span = new Span<byte>((void*)p, 3 << 20);
+        span.Fill(0xAB);
+        Assert.Equal(0xAB, span[^1]);
+        TypedTrt.Runtime.Cuda.NumaHostMemory.Unmap(p, mapped);
+        Assert.Equal(0, TypedTrt.Runtime.Cuda.NumaHostMemory.Map(4096, 63, out _)); // no such node: refused, the caller falls back
+    }
+}

@@ -76,6 +76,12 @@ internal static unsafe partial class CudaNative
     internal static partial int cuMemFreeHost(void* pointer);
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    internal static partial int cuMemHostRegister_v2(void* pointer, nuint bytes, uint flags);
+
+    [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    internal static partial int cuMemHostUnregister(void* pointer);
+
+    [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int cuMemcpyHtoDAsync_v2(ulong destination, void* source, nuint bytes, nint stream);
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
