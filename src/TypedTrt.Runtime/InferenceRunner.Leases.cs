@@ -8,12 +8,26 @@ public sealed partial class InferenceRunner
     public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long start = Metrics.OnAcquireStart();
         ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
         if (rent.IsCompletedSuccessfully)
-            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result)));
-        return AcquireSlowAsync(rent);
+            return new ValueTask<InferenceLease>(new InferenceLease(Lease(rent.Result, start)));
+        return AcquireSlowAsync(rent, start);
     }
 
-    private static async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent) =>
-        new InferenceLease(Lease(await rent.ConfigureAwait(false)));
+    private async ValueTask<InferenceLease> AcquireSlowAsync(ValueTask<RunnerSlot> rent, long start)
+    {
+        RunnerSlot slot;
+        try
+        {
+            slot = await rent.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Metrics.OnAcquireFailed(ex);
+            throw;
+        }
+
+        return new InferenceLease(Lease(slot, start));
+    }
 }

@@ -123,6 +123,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             Devices = Array.ConvertAll(_devices, static d => d.Ordinal);
             Cuda = _devices[0].Cuda;
             GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic);
+            Metrics = new Diagnostics.RunnerMetrics(this, _devices[0].Engine, options.Name, Devices);
             _pool = new SlotPool(_slots);
         }
         catch
@@ -348,16 +349,33 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     private async ValueTask<RunnerSlot> AcquireSlotAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return Lease(await _pool.RentAsync(cancellationToken).ConfigureAwait(false));
+        long start = Metrics.OnAcquireStart();
+        RunnerSlot slot;
+        try
+        {
+            slot = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Metrics.OnAcquireFailed(ex);
+            throw;
+        }
+
+        return Lease(slot, start);
     }
 
-    private static RunnerSlot Lease(RunnerSlot slot)
+    private RunnerSlot Lease(RunnerSlot slot, long start)
     {
         slot.OnLeased();
+        Metrics.OnTaken(ref slot.Request, start);
         return slot;
     }
 
-    internal void ReturnSlot(RunnerSlot slot) => _pool.Return(slot);
+    internal void ReturnSlot(RunnerSlot slot)
+    {
+        Metrics.OnSlotReturned();
+        _pool.Return(slot);
+    }
 
     /// <summary>
     /// Waits for work in flight and for every lease to be returned, then frees every slot (contexts first, then
@@ -378,6 +396,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     private async Task DisposeCoreAsync()
     {
         await _pool.Close().ConfigureAwait(false);
+        Metrics.Unregister();
         var errors = new List<Exception>();
         FreeDevices(_devices, errors);
         if (errors.Count == 1)

@@ -14,6 +14,12 @@ public sealed class InferenceRunnerOptions
     /// <summary>Number of slots (streams) per device, each with its own execution context and buffers. Default 2.</summary>
     public int Streams { get; init; } = 2;
 
+    /// <summary>
+    /// The model's name in metrics and traces (the <c>model</c> tag, see <see cref="Diagnostics.TypedTrtTelemetry"/>).
+    /// Default: the model file's name without extension.
+    /// </summary>
+    public string? Name { get; init; }
+
     /// <summary>The optimization profile every slot uses. Default 0.</summary>
     public int ProfileIndex { get; init; }
 

@@ -56,7 +56,7 @@ internal sealed unsafe partial class RunnerSlot
         var p = GetPlan(tensorIndex, TensorMode.Input);
         var b = p.Binding;
         if (dims.Length != b.Rank)
-            throw new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ({TensorBinding.FormatShape(dims)}).", nameof(dims));
+            throw _runner.Metrics.Rejected(new ArgumentException($"Input '{b.Name}' has rank {b.Rank}; got a shape of rank {dims.Length} ({TensorBinding.FormatShape(dims)}).", nameof(dims)));
         for (int d = 0; d < dims.Length; d++)
         {
             if (dims[d] < p.Min[d] || dims[d] > p.Max[d])
@@ -65,7 +65,7 @@ internal sealed unsafe partial class RunnerSlot
                 string range = p.Min[d] == p.Max[d]
                     ? $"fixed at {p.Min[d]}"
                     : $"outside optimization profile {_runner.ProfileIndex}'s range {p.Min[d]}..{p.Max[d]}";
-                throw new ArgumentException($"Input '{b.Name}' dimension {d}{dimName} is {dims[d]}, {(p.Min[d] == p.Max[d] ? "but it is " : "")}{range}.", nameof(dims));
+                throw _runner.Metrics.Rejected(new ArgumentException($"Input '{b.Name}' dimension {d}{dimName} is {dims[d]}, {(p.Min[d] == p.Max[d] ? "but it is " : "")}{range}.", nameof(dims)));
             }
         }
 

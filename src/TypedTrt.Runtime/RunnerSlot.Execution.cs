@@ -35,6 +35,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             return ValueTask.FromException(ex);
         }
 
+        _runner.Metrics.OnRunStart(ref Request, BatchRows());
         _outputsValid = false;
         _status = 0;
         _core.Reset();
@@ -184,6 +185,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
 
     private void Complete(Exception? error)
     {
+        _runner.Metrics.OnRunEnd(ref Request, error, _status);
         _outputsValid = error is null && _status == 0;
         int prev = Interlocked.CompareExchange(ref State, Leased, Running);
         bool release = prev == RunningReleaseRequested;

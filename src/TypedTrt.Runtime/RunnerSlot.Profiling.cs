@@ -44,6 +44,7 @@ internal sealed unsafe partial class RunnerSlot
         if (_haveLastEnd && CudaNative.cuEventElapsedTime(&gap, _timing[prev + 3].Handle, _timing[b].Handle) != 0)
             gap = -1;
         Stages.Add(h2d * 1000.0, comp * 1000.0, d2h * 1000.0, gap >= 0 ? gap * 1000.0 : -1);
+        _runner.Metrics.RecordStages(h2d * 1000.0, comp * 1000.0, d2h * 1000.0, gap >= 0 ? gap * 1000.0 : -1);
         _haveLastEnd = true;
         _timingSet = 1 - _timingSet;
     }
@@ -97,6 +98,7 @@ internal sealed unsafe partial class RunnerSlot
     {
         double gap = _haveLastEnd ? Stopwatch.GetElapsedTime(_hostLastEnd, start).TotalMicroseconds : -1;
         Stages.Add(0, Stopwatch.GetElapsedTime(start, end).TotalMicroseconds, 0, gap);
+        _runner.Metrics.RecordStages(0, Stopwatch.GetElapsedTime(start, end).TotalMicroseconds, 0, gap);
         _hostLastEnd = end;
         _haveLastEnd = true;
     }

@@ -45,6 +45,9 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>When set, every Enqueue throws the exception it makes (e.g. a sticky CudaException).</summary>
+    public Func<Exception>? EnqueueFailure { get; set; }
+
     public int MaxConcurrentEnqueues => Volatile.Read(ref _maxRunning);
 
     public int ContextsCreated => Volatile.Read(ref _contextsCreated);
@@ -146,6 +149,8 @@ internal sealed class FakeEngine : IInferenceEngine
                 float k = *(float*)_addr[2];
                 var y = new Span<float>((void*)_addr[3], n);
                 var rowsum = new Span<long>((void*)_addr[4], (int)_batchA);
+                if (engine.EnqueueFailure is { } fail)
+                    throw fail();
                 if (a[0] == FailValue)
                     throw new InvalidOperationException("Injected failure: a[0] is the fail value.");
                 if (engine.Delay > TimeSpan.Zero)
