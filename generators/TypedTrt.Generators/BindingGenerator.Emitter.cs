@@ -14,7 +14,7 @@ public sealed partial class BindingGenerator
     /// <remarks>
     /// Naming: members made from tensor names appear only in the <c>Tensors</c> class, the input and output classes and
     /// the lease's buffer structs, none of which holds a member the generator names; private members and the file's
-    /// aliases (<c>sys</c>, <c>trt</c>, <c>ttrt</c>) start with a lower-case letter or '_', which a tensor name never
+    /// aliases (<c>sys</c>, <c>trt</c>, <c>ttrt</c>, <c>info</c>) start with a lower-case letter or '_', which a tensor name never
     /// yields; references across types are fully qualified.
     /// </remarks>
     internal static partial class Emitter
@@ -28,12 +28,17 @@ public sealed partial class BindingGenerator
             w.Line("#nullable enable");
             w.Line("#pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them");
             w.Line();
-            bool hasNamespace = m.Namespace.Length > 0;
-            if (hasNamespace)
-                w.Open("namespace " + m.Namespace);
+            // File-scoped: one indentation level less on every line of a large file.
+            if (m.Namespace.Length > 0)
+            {
+                w.Line("namespace " + m.Namespace + ";");
+                w.Line();
+            }
+
             w.Line("using sys = global::System;");
             w.Line("using trt = global::TypedTrt.Runtime;");
             w.Line("using ttrt = global::TypedTrt;");
+            w.Line("using info = global::TypedTrt.Runtime.Bindings.TensorInfo;");
             w.Line();
 
             EmitDescriptor(w, e);
@@ -47,9 +52,12 @@ public sealed partial class BindingGenerator
             EmitInterface(w, e);
             w.Line();
             EmitRunner(w, e);
+            if (m.EmitKServeClient)
+            {
+                w.Line();
+                EmitKServeClient(w, e);
+            }
 
-            if (hasNamespace)
-                w.Close();
             return w.ToString();
         }
 

@@ -14,6 +14,12 @@ public sealed partial class BindingGenerator
         /// </summary>
         internal static readonly string[] DescriptorMembers = ["ModelFileName", "ModelSha256", "DefaultStreams", "Signature", "Bindings", "Tensors"];
 
+        /// <summary>
+        /// Members of the generated lease: the lease's buffer structs refer to the class by its simple name, which these
+        /// would shadow.
+        /// </summary>
+        internal static readonly string[] LeaseMembers = ["Lease", "Inputs", "Outputs", "RunAsync", "Dispose", "InputBuffers", "OutputBuffers"];
+
         /// <summary>Why <paramref name="name"/> cannot name a generated type, or null when it can.</summary>
         internal static string? TypeNameProblem(string name)
         {
@@ -31,6 +37,8 @@ public sealed partial class BindingGenerator
                 return "'_' is a discard";
             if (Array.IndexOf(DescriptorMembers, name) >= 0)
                 return $"the generated class has a member named '{name}' (a member cannot have its type's name)";
+            if (Array.IndexOf(LeaseMembers, name) >= 0)
+                return $"the generated lease has a member named '{name}', which would hide the class inside it";
             return null;
         }
 
@@ -93,6 +101,17 @@ public sealed partial class BindingGenerator
                 if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024)
                     return n;
                 throw new ManifestError(DiagnosticDescriptors.InvalidMetadata.Id, 0, 0, "Streams", s, "it must be an integer from 1 to 1024");
+            }
+
+            private bool ResolveKServeClient()
+            {
+                if (_input.KServeClient is not { Length: > 0 } k)
+                    return false;
+                if (string.Equals(k, "true", StringComparison.OrdinalIgnoreCase))
+                    return true;
+                if (string.Equals(k, "false", StringComparison.OrdinalIgnoreCase))
+                    return false;
+                throw new ManifestError(DiagnosticDescriptors.InvalidMetadata.Id, 0, 0, "KServeClient", k, "it must be true or false");
             }
 
             private bool ResolveAccess()

@@ -61,6 +61,7 @@ public sealed partial class BindingGenerator
                 taken["Tensors"] = "the generated class Tensors that holds the descriptors";
                 taken["InputBuffers"] = "the lease's generated struct InputBuffers";
                 taken["OutputBuffers"] = "the lease's generated struct OutputBuffers";
+                taken[className] = $"the generated class {className} (tensor members' docs refer to it by name)";
                 taken[className + "Input"] = $"the generated class {className}Input";
                 taken[className + "Output"] = $"the generated class {className}Output";
 

@@ -37,7 +37,7 @@ public sealed partial class BindingGenerator
                 if (ns is null && options.GlobalOptions.TryGetValue("build_property.RootNamespace", out string? root) && !string.IsNullOrWhiteSpace(root))
                     ns = root.Trim();
                 string text = file.GetText(ct)?.ToString() ?? "";
-                return new ManifestInput(file.Path, text, Get("TypedTrtClassName"), ns, Get("TypedTrtStreams"), Get("TypedTrtSourceFile"), Get("TypedTrtSourceSha256"), Get("TypedTrtAccess"));
+                return new ManifestInput(file.Path, text, Get("TypedTrtClassName"), ns, Get("TypedTrtStreams"), Get("TypedTrtSourceFile"), Get("TypedTrtSourceSha256"), Get("TypedTrtAccess"), KServeClient: Get("TypedTrtKServeClient"));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -153,6 +153,7 @@ public sealed partial class BindingGenerator
                 string ns = ResolveNamespace();
                 int streams = ResolveStreams();
                 bool isInternal = ResolveAccess();
+                bool kserveClient = ResolveKServeClient();
 
                 JsonNode source = Prop(root, "source");
                 if (_input.SourceSha256 is { } current && !string.Equals(current, data.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -180,7 +181,8 @@ public sealed partial class BindingGenerator
                     streams,
                     data.Profiles.Count,
                     JsonMinifier.Minify(_text),
-                    tensors.ToEquatableArray());
+                    tensors.ToEquatableArray(),
+                    kserveClient);
                 return (model, new TypeClaim(ns, className, path, _input.SourceFile, explicitClassName));
             }
 

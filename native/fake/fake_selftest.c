@@ -185,8 +185,14 @@ static void* worker_main(void* p)
 static void test_versions_and_loading(void)
 {
     int32_t header = 0, loaded = -1;
-    CHECK(ttrt_abi_version() == ((1 << 16) | 0));
+    CHECK(ttrt_abi_version() == ((1 << 16) | 1));
     OK(ttrt_fake_reset());
+    {
+        char hash[8];
+        int32_t hash_len = -1;
+        OK(ttrt_source_hash(hash, (int32_t)sizeof hash, &hash_len));
+        CHECK(hash_len == 4 && strcmp(hash, "fake") == 0);
+    }
     OK(ttrt_versions(&header, &loaded));
     CHECK(header == 101600 && loaded == 0);
     CHECK_STATUS(ttrt_library_path(NULL, 0, NULL), TTRT_E_INVALID_STATE);

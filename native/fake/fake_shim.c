@@ -146,6 +146,12 @@ struct ttrt_context {
     void* address[N_IO];
     void* device_memory;
     int64_t device_memory_size;
+    /* Output allocators (ttrt_context_set_output_allocator) and the data-dependent 'counts' of the last enqueue. */
+    ttrt_reallocate_fn realloc_fn[N_IO];
+    ttrt_notify_shape_fn notify_fn[N_IO];
+    void* alloc_user[N_IO];
+    int32_t counts_known;
+    int64_t counts_len;
 };
 
 /* ---------------------------------------------------------------- global state (under the lock) */
@@ -165,6 +171,7 @@ static size_t g_log_len = 0;
 static size_t g_log_cap = 0;
 static injection g_inject[MAX_INJECTIONS];
 static int32_t g_loaded = 0;
+static int32_t g_data_dependent = 0; /* ttrt_fake_set_data_dependent_counts */
 static int32_t g_loaded_version = TTRT_FAKE_HEADER_VERSION;
 static int32_t g_next_loaded_version = TTRT_FAKE_HEADER_VERSION;
 static char g_library_path[1024] = "";
@@ -180,7 +187,7 @@ static const char* const k_functions[] = {"load_library", "versions", "library_p
     "engine_profile_count", "engine_tensor_info", "engine_profile_shape", "engine_device_memory_size",
     "context_create", "context_destroy", "context_set_profile", "context_set_input_shape", "context_infer_shapes",
     "context_all_input_dims_specified", "context_tensor_shape", "context_set_tensor_address",
-    "context_set_device_memory", "context_enqueue"};
+    "context_set_device_memory", "context_enqueue", "context_set_output_allocator"};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -481,7 +488,12 @@ static void resolved_shape(const ttrt_context* c, int32_t i, ttrt_dims* out)
         }
         break;
     case IDX_COUNTS:
-        if (consistent) {
+        if (g_data_dependent) {
+            /* data-dependent: unknown until an enqueue reported it */
+            if (c->counts_known) {
+                out->d[0] = c->counts_len;
+            }
+        } else if (consistent) {
             out->d[0] = c->shape[IDX_IMAGES].d[0];
         }
         break;
@@ -602,6 +614,12 @@ TTRT_API int32_t TTRT_CALL ttrt_library_path(char* buf, int32_t cap, int32_t* le
         RETURN(fail(TTRT_E_INVALID_STATE, "no TensorRT library is loaded yet"));
     }
     RETURN(write_string(g_library_path, buf, cap, len_out, "the library path"));
+}
+
+TTRT_API int32_t TTRT_CALL ttrt_source_hash(char* buf, int32_t cap, int32_t* len_out)
+{
+    BEGIN("source_hash", NULL);
+    RETURN(write_string("fake", buf, cap, len_out, "the source hash"));
 }
 
 TTRT_API int32_t TTRT_CALL ttrt_set_logger(ttrt_log_fn fn, void* user_data, int32_t max_severity)
@@ -869,6 +887,7 @@ TTRT_API int32_t TTRT_CALL ttrt_context_set_input_shape(ttrt_context* context, c
     }
     context->shape[i] = copy;
     context->shape_set[i] = 1;
+    context->counts_known = 0;
     RETURN_CONTEXT(TTRT_OK);
 }
 
@@ -970,8 +989,13 @@ TTRT_API int32_t TTRT_CALL ttrt_context_enqueue(ttrt_context* context, void* str
         memcpy(why, t_error, sizeof why);
         RETURN_CONTEXT(fail(TTRT_E_TENSORRT, "enqueueV3 failed [TensorRT: %s]", why));
     }
+    if (g_data_dependent && context->realloc_fn[IDX_COUNTS] == NULL) {
+        RETURN_CONTEXT(fail(TTRT_E_TENSORRT,
+            "enqueueV3 failed [TensorRT: fake: output 'counts' has a data-dependent shape; set an output allocator "
+            "(ttrt_context_set_output_allocator)]"));
+    }
     for (int32_t i = 0; i < N_IO; ++i) {
-        if (context->address[i] == NULL) {
+        if (context->address[i] == NULL && !(i == IDX_COUNTS && g_data_dependent)) {
             RETURN_CONTEXT(fail(TTRT_E_TENSORRT,
                 "enqueueV3 failed [TensorRT: fake: no address was set for tensor '%s']", k_io_names[i]));
         }
@@ -992,6 +1016,35 @@ TTRT_API int32_t TTRT_CALL ttrt_context_enqueue(ttrt_context* context, void* str
     const int64_t* offset = (const int64_t*)context->address[IDX_OFFSET];
     float* scores = (float*)context->address[IDX_SCORES];
     int32_t* counts = (int32_t*)context->address[IDX_COUNTS];
+    if (g_data_dependent) {
+        /* 'counts' lists the counts of only the batch items with a positive element: its length depends on the
+         * data. Like TensorRT: ask the allocator for the bytes (always > 0), write there, report the shape. */
+        int64_t n = 0;
+        for (int64_t b = 0; b < batch; ++b) {
+            for (int64_t k = 0; k < per_item; ++k) {
+                if (images[b * per_item + k] > 0.0f) {
+                    ++n;
+                    break;
+                }
+            }
+        }
+        uint64_t size = n > 0 ? (uint64_t)n * sizeof(int32_t) : 1u;
+        void* memory = context->realloc_fn[IDX_COUNTS](
+            context->alloc_user[IDX_COUNTS], k_io_names[IDX_COUNTS], context->address[IDX_COUNTS], size, 256, stream);
+        if (memory == NULL) {
+            RETURN_CONTEXT(fail(TTRT_E_TENSORRT,
+                "enqueueV3 failed [TensorRT: fake: reallocateOutputAsync for 'counts' (%llu bytes) returned NULL]",
+                (unsigned long long)size));
+        }
+        if ((uintptr_t)memory % 256 != 0) {
+            RETURN_CONTEXT(fail(TTRT_E_TENSORRT,
+                "enqueueV3 failed [TensorRT: fake: reallocateOutputAsync for 'counts' returned %p, not 256-byte aligned]",
+                memory));
+        }
+        context->address[IDX_COUNTS] = memory;
+        counts = (int32_t*)memory;
+    }
+    int64_t written = 0;
     for (int64_t b = 0; b < batch; ++b) {
         int32_t positive = 0;
         for (int64_t k = 0; k < per_item; ++k) {
@@ -999,7 +1052,18 @@ TTRT_API int32_t TTRT_CALL ttrt_context_enqueue(ttrt_context* context, void* str
             scores[b * per_item + k] = 2.0f * x + (float)offset[b];
             positive += x > 0.0f ? 1 : 0;
         }
-        counts[b] = positive;
+        if (!g_data_dependent) {
+            counts[b] = positive;
+        } else if (positive > 0) {
+            counts[written++] = positive;
+        }
+    }
+    if (g_data_dependent) {
+        ttrt_dims shape = k_io_shape[IDX_COUNTS];
+        shape.d[0] = written;
+        context->counts_len = written;
+        context->counts_known = 1;
+        context->notify_fn[IDX_COUNTS](context->alloc_user[IDX_COUNTS], k_io_names[IDX_COUNTS], &shape);
     }
     char note[64];
     snprintf(note, sizeof note, "fake: enqueue batch=%lld", (long long)batch);
@@ -1007,7 +1071,35 @@ TTRT_API int32_t TTRT_CALL ttrt_context_enqueue(ttrt_context* context, void* str
     RETURN_CONTEXT(TTRT_OK);
 }
 
+TTRT_API int32_t TTRT_CALL ttrt_context_set_output_allocator(ttrt_context* context, const char* name,
+                                                             ttrt_reallocate_fn reallocate,
+                                                             ttrt_notify_shape_fn notify_shape, void* user_data)
+{
+    BEGIN_CONTEXT("context_set_output_allocator", name != NULL ? name : "(null)");
+    int32_t i = 0;
+    TRY_CONTEXT(check_tensor(name, &i));
+    if (k_io_mode[i] != TTRT_IO_OUTPUT) {
+        RETURN_CONTEXT(fail(TTRT_E_INVALID_ARGUMENT, "'%.256s' is an input; only outputs take an output allocator", name));
+    }
+    if ((reallocate == NULL) != (notify_shape == NULL)) {
+        RETURN_CONTEXT(fail(TTRT_E_INVALID_ARGUMENT,
+            "give both callbacks (reallocate and notify_shape) to set an output allocator, or neither to remove it"));
+    }
+    context->realloc_fn[i] = reallocate;
+    context->notify_fn[i] = notify_shape;
+    context->alloc_user[i] = user_data;
+    RETURN_CONTEXT(TTRT_OK);
+}
+
 /* ---------------------------------------------------------------- test controls */
+
+TTRT_API int32_t TTRT_CALL ttrt_fake_set_data_dependent_counts(int32_t on)
+{
+    t_error[0] = '\0';
+    lock();
+    g_data_dependent = on != 0;
+    RETURN(TTRT_OK);
+}
 
 TTRT_API int32_t TTRT_CALL ttrt_fake_call_log(char* buf, int32_t cap, int32_t* len_out)
 {
@@ -1138,5 +1230,6 @@ TTRT_API int32_t TTRT_CALL ttrt_fake_reset(void)
     g_loaded_version = TTRT_FAKE_HEADER_VERSION;
     g_next_loaded_version = TTRT_FAKE_HEADER_VERSION;
     g_library_path[0] = '\0';
+    g_data_dependent = 0;
     RETURN(TTRT_OK);
 }

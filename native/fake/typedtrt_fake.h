@@ -91,6 +91,15 @@ TTRT_API int32_t TTRT_CALL ttrt_fake_emit_log(int32_t severity, const char* mess
 /* Number of live runtimes, engines and contexts (leak checks). Any pointer may be NULL. */
 TTRT_API int32_t TTRT_CALL ttrt_fake_live_handles(int32_t* runtimes, int32_t* engines, int32_t* contexts);
 
+/* Makes output 'counts' data-dependent (for contexts' shape queries and enqueues from now on): it then lists
+ * the counts of only the batch items that have an element > 0, so its length varies per request. Its engine
+ * shape stays [-1]; a context's resolved shape of 'counts' is -1 until an enqueue reports it. Enqueue needs an
+ * output allocator for it (ttrt_context_set_output_allocator; TTRT_E_TENSORRT otherwise), calls reallocate with
+ * max(4 * length, 1) bytes and alignment 256 (NULL or a misaligned pointer fails the enqueue), writes there and
+ * calls notify_shape with [length], as TensorRT does for data-dependent outputs. 0 restores the default;
+ * ttrt_fake_reset does too. */
+TTRT_API int32_t TTRT_CALL ttrt_fake_set_data_dependent_counts(int32_t on);
+
 /* Clears the call log and pending failures, unloads the pretend library and restores the default
  * loaded version. Live handles and the logger are kept. */
 TTRT_API int32_t TTRT_CALL ttrt_fake_reset(void);

@@ -80,7 +80,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions and statuses */
 
 #define TTRT_ABI_VERSION_MAJOR 1
-#define TTRT_ABI_VERSION_MINOR 0
+#define TTRT_ABI_VERSION_MINOR 1 /* 1.1: ttrt_context_set_output_allocator, ttrt_source_hash */
 #define TTRT_ABI_VERSION ((TTRT_ABI_VERSION_MAJOR << 16) | TTRT_ABI_VERSION_MINOR)
 
 #define TTRT_OK 0
@@ -201,6 +201,13 @@ TTRT_API int32_t TTRT_CALL ttrt_versions(int32_t* header_version, int32_t* loade
 /* Full path of the loaded TensorRT library; TTRT_E_INVALID_STATE if none is loaded. */
 TTRT_API int32_t TTRT_CALL ttrt_library_path(char* buf, int32_t cap, int32_t* len_out);
 
+/* The SHA-256 (64 lowercase hex digits) of the shim sources this library was compiled from, as
+ * native/source-hash.sh computes it over native/include/typedtrt_shim.h and native/src/ (the
+ * prebuilt shims' manifest records the same value, and a test compares it with the tree's
+ * sources); "unknown" when the build did not define TTRT_SOURCE_SHA256; "fake" for the fake.
+ * String out-parameter convention. Needs no TensorRT library. Since ABI 1.1. */
+TTRT_API int32_t TTRT_CALL ttrt_source_hash(char* buf, int32_t cap, int32_t* len_out);
+
 /* Sets the one process-wide logger. Every TensorRT message with severity <= max_severity is passed
  * to fn (messages of TTRT_SEVERITY_ERROR and worse are also kept in the failing call's error text).
  * fn == NULL removes the callback. When this returns, no call to the previous callback is running
@@ -297,6 +304,25 @@ TTRT_API int32_t TTRT_CALL ttrt_context_set_device_memory(ttrt_context* context,
  * (NULL, cudaStreamLegacy, cudaStreamPerThread: TTRT_E_INVALID_ARGUMENT): it forces extra
  * synchronization. Returns once the work is queued, not finished. */
 TTRT_API int32_t TTRT_CALL ttrt_context_enqueue(ttrt_context* context, void* stream);
+
+/* Output allocation (ABI 1.1), TensorRT's IOutputAllocator: for an output whose shape is known only
+ * during enqueue (data-dependent shapes: NonZero, NMS...), TensorRT asks for memory and then reports
+ * the shape, both on the thread that calls ttrt_context_enqueue, before it returns.
+ *   reallocate: return device memory of at least `size` bytes (always > 0, even for an empty
+ *     tensor) aligned to `alignment`, for tensor `name`: `current_memory` if it is big enough, or
+ *     NULL to fail the enqueue. The memory must stay valid until the enqueue's work has finished.
+ *   notify_shape: the tensor's shape in this enqueue.
+ * Both must not throw or call back into this library for the same context. */
+typedef void*(TTRT_CALL* ttrt_reallocate_fn)(void* user_data, const char* name, void* current_memory, uint64_t size,
+                                            uint64_t alignment, void* stream);
+typedef void(TTRT_CALL* ttrt_notify_shape_fn)(void* user_data, const char* name, const ttrt_dims* dims);
+
+/* Sets (both callbacks non-NULL) or removes (both NULL) the output allocator of output `name`.
+ * TTRT_E_INVALID_ARGUMENT for an input or for only one NULL callback. user_data is passed back
+ * unchanged and must stay valid while the allocator is set or the context lives. */
+TTRT_API int32_t TTRT_CALL ttrt_context_set_output_allocator(ttrt_context* context, const char* name,
+                                                             ttrt_reallocate_fn reallocate,
+                                                             ttrt_notify_shape_fn notify_shape, void* user_data);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,6 +1,18 @@
-// layout.cpp - compile-time checks that the ABI's structs and enum values match TensorRT's, and the ABI version.
+// layout.cpp - compile-time checks that the ABI's structs and enum values match TensorRT's; the ABI version and
+// the hash of the sources this library was built from.
 
 #include "shim_internal.h"
+
+// Set by the build (CMakeLists.txt, native/build-prebuilt.sh) to what native/source-hash.sh prints.
+#ifndef TTRT_SOURCE_SHA256
+#define TTRT_SOURCE_SHA256 "unknown"
+#endif
+
+namespace {
+constexpr char const* kSourceHash = TTRT_SOURCE_SHA256;
+} // namespace
+
+using namespace ttrt_detail;
 
 static_assert(nv::Dims64::MAX_DIMS == TTRT_MAX_DIMS, "ttrt_dims must match nvinfer1::Dims64");
 static_assert(sizeof(ttrt_dims) == sizeof(nv::Dims64), "ttrt_dims must match nvinfer1::Dims64");
@@ -42,6 +54,11 @@ extern "C" {
 TTRT_API int32_t TTRT_CALL ttrt_abi_version(void)
 {
     return TTRT_ABI_VERSION;
+}
+
+TTRT_API int32_t TTRT_CALL ttrt_source_hash(char* buf, int32_t cap, int32_t* len_out)
+{
+    return guarded([&]() -> int32_t { return writeString(kSourceHash, buf, cap, len_out, "the source hash"); });
 }
 
 } // extern "C"

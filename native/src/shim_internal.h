@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <shared_mutex>
@@ -373,6 +374,10 @@ struct ttrt_engine : ttrt_detail::HandleBase
     ttrt_detail::Recorder* recorder{nullptr};
 };
 
+namespace ttrt_detail {
+class OutputAllocator; // output_allocator.cpp
+} // namespace ttrt_detail
+
 struct ttrt_context : ttrt_detail::HandleBase
 {
     ttrt_context()
@@ -383,6 +388,8 @@ struct ttrt_context : ttrt_detail::HandleBase
     nvinfer1::IExecutionContext* context{nullptr};
     ttrt_detail::Recorder* recorder{nullptr};
     int32_t strategy{TTRT_ALLOC_STATIC};
+    // Output allocators by tensor name (ttrt_context_set_output_allocator); destroyed after `context`.
+    std::unordered_map<std::string, std::shared_ptr<ttrt_detail::OutputAllocator>> allocators;
 };
 
 namespace ttrt_detail {

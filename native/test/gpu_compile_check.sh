@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Compile check of the shim against real TensorRT headers and real CUDA headers, as run on the GPU
 # machine (no TensorRT installed there either). Usage:
-#   gpu_compile_check.sh <native-src-dir> <headers-root>   (headers-root/<tag>/include/NvInfer.h)
+#   gpu_compile_check.sh <native-src-dir> <headers-root> [tag ...]   (headers-root/<tag>/include/NvInfer.h;
+#   default: every tag folder there)
 # Prints compiler versions, then for each header tag: g++ build, nvcc build, CMake build, the
 # undefined nvinfer symbols (nm -u), and the loader check with stand-in libnvinfer builds.
 set -uo pipefail
 src=${1:?native source dir}
 hdrs=${2:?headers root}
+shift 2
+if [[ $# -gt 0 ]]; then
+    dirs=()
+    for t in "$@"; do dirs+=("$hdrs/$t/"); done
+else
+    dirs=("$hdrs"/*/)
+fi
 work=$(mktemp -d)
 cuda_inc=${CUDA_INC:-/usr/local/cuda/include}
 if [[ ! -f $cuda_inc/cuda_runtime_api.h ]] && command -v nvcc >/dev/null; then
@@ -24,7 +32,7 @@ step() { # name, command...
     echo "+ $*"
     if "$@"; then echo "RESULT $name: ok"; else echo "RESULT $name: FAILED"; fails=$((fails + 1)); fi
 }
-for dir in "$hdrs"/*/; do
+for dir in "${dirs[@]}"; do
     tag=$(basename "$dir")
     inc=$dir/include
     echo

@@ -3,6 +3,7 @@
 # stand-in for cuda_runtime_api.h when $2 is omitted: the shim uses only the cudaStream_t type),
 # then checks library loading with stand-in libnvinfer builds (native/test/stub_nvinfer.c).
 # Needs no GPU and no TensorRT libraries. Usage: native/test/run_loader_check.sh <trt-include> [cuda-include]
+# With TTRT_SHIM_SO=<file> it checks that built shim instead of building one (the headers then only give the version).
 set -euo pipefail
 trt_inc=${1:?usage: $0 <tensorrt-include-dir> [cuda-include-dir]}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,9 +24,15 @@ minor=$(sed -nE 's/^#define (NV_TENSORRT_MINOR|TRT_MINOR_ENTERPRISE) ([0-9]+).*/
 same=$((major * 10000 + minor * 100 + 3))
 newer_minor=$((major * 10000 + (minor + 1) * 100))
 other_major=$(((major + 1) * 10000 + 100))
-echo "== TensorRT headers $major.$minor: building the shim"
-g++ -std=c++17 -Wall -Wextra -Werror -fvisibility=hidden -fPIC -shared -o "$work/libtypedtrt_shim.so" \
-    "$native"/src/*.cpp -I"$native/include" -isystem "$trt_inc" -isystem "$cuda_inc" -ldl
+if [[ -n ${TTRT_SHIM_SO:-} ]]; then
+    # check an already built shim (native/build-prebuilt.sh does, for the binaries it ships)
+    echo "== TensorRT headers $major.$minor: checking the built shim $TTRT_SHIM_SO"
+    cp "$TTRT_SHIM_SO" "$work/libtypedtrt_shim.so"
+else
+    echo "== TensorRT headers $major.$minor: building the shim"
+    g++ -std=c++17 -Wall -Wextra -Werror -fvisibility=hidden -fPIC -shared -o "$work/libtypedtrt_shim.so" \
+        "$native"/src/*.cpp -I"$native/include" -isystem "$trt_inc" -isystem "$cuda_inc" -ldl
+fi
 cc -O1 -o "$work/loader_check" "$here/loader_check.c" -I"$native/include" -L"$work" -ltypedtrt_shim \
     -Wl,-rpath,"$work"
 stub() { cc -shared -fPIC -o "$work/$1" "$here/stub_nvinfer.c" "${@:2}"; }

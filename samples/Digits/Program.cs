@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TypedTrt.OnnxRuntime;
+using TypedTrt.OnnxRuntime.Cuda;
 using TypedTrt.Runtime;
 using TypedTrt.Runtime.Diagnostics;
 using TypedTrt.Runtime.Engine;
@@ -14,15 +15,19 @@ namespace TypedTrt.Samples.Digits;
 public static class Program
 {
     private const string Usage = """
-        Usage: dotnet run --project samples/Digits -- [--tensorrt ENGINE] [--streams N] [--timing] [--sweep FILE.svg]
+        Usage: dotnet run --project samples/Digits -- [--cuda | --tensorrt ENGINE] [--streams N] [--timing] [--sweep FILE.svg] [--batching]
 
           (no options)        classify 24 bundled held-out digits on ONNX Runtime (CPU) and print labels and scores
+          --cuda              run on the GPU through ONNX Runtime's CUDA provider (build with -p:OnnxRuntimeGpu=true
+                              for its native libraries; needs CUDA 13 and cuDNN 9, see docs/onnxruntime-cuda.md)
           --tensorrt ENGINE   run on TensorRT instead, with an engine built from model/digits.onnx, e.g.
                               trtexec --onnx=model/digits.onnx --saveEngine=digits.engine
                                       --minShapes=pixels:1x1x8x8 --optShapes=pixels:8x1x8x8 --maxShapes=pixels:32x1x8x8
           --streams N         runner streams (slots); default from the TensorRTEngine item (2)
           --timing            also print per-request latency percentiles and throughput
           --sweep FILE.svg    measure throughput at 1, 2 and 4 streams and write an SVG chart
+          --batching          64 concurrent single-digit callers without and with dynamic batching: items/s,
+                              p50/p99 and the histogram of batch sizes the runner formed
         """;
 
     /// <summary>Entry point; exit code 0 when every bundled digit was classified correctly.</summary>
@@ -30,14 +35,16 @@ public static class Program
     {
         string? enginePath = null, sweepPath = null;
         int streams = DigitClassifier.DefaultStreams;
-        bool timing = false;
+        bool timing = false, cuda = false, batching = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--tensorrt" when i + 1 < args.Length: enginePath = args[++i]; break;
+                case "--cuda": cuda = true; break;
                 case "--streams" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out streams) && streams > 0: i++; break;
                 case "--timing": timing = true; break;
+                case "--batching": batching = true; break;
                 case "--sweep" when i + 1 < args.Length: sweepPath = args[++i]; break;
                 case "-h" or "--help": Console.WriteLine(Usage); return 0;
                 default:
@@ -51,9 +58,9 @@ public static class Program
         IInferenceEngine engine;
         try
         {
-            engine = OpenEngine(enginePath);
+            engine = OpenEngine(enginePath, cuda);
         }
-        catch (Exception e) when (e is TensorRtException or SignatureMismatchException or FileNotFoundException or InvalidDataException)
+        catch (Exception e) when (e is TensorRtException or SignatureMismatchException or FileNotFoundException or InvalidDataException or OnnxRuntimeCudaUnavailableException)
         {
             Console.Error.WriteLine($"digits: {e.Message}");
             return 2;
@@ -61,7 +68,7 @@ public static class Program
 
         using (engine)
         {
-            Console.WriteLine($"Model: {DigitClassifier.ModelFileName} on {(enginePath is null ? "ONNX Runtime (CPU)" : "TensorRT")}, {streams} stream(s)");
+            Console.WriteLine($"Model: {DigitClassifier.ModelFileName} on {(enginePath is not null ? "TensorRT" : cuda ? "ONNX Runtime (CUDA)" : "ONNX Runtime (CPU)")}, {streams} stream(s)");
             Console.WriteLine($"Input  pixels        float [batch, 1, 8, 8], batch {DigitClassifier.Tensors.Pixels.MinShape[0]}..{DigitClassifier.Tensors.Pixels.MaxShape[0]}");
             Console.WriteLine($"Output probabilities float [batch, 10]");
             Console.WriteLine();
@@ -69,15 +76,21 @@ public static class Program
             int correct = await ClassifyAsync(engine, streams, samples, timing);
             if (sweepPath is not null)
                 await SweepAsync(engine, samples, sweepPath);
+            if (batching && !await BatchingDemo.RunAsync(engine, samples.Select(s => s.Pixels).ToList(), streams, TimeSpan.FromSeconds(1)))
+                return 1;
             return correct == samples.Count ? 0 : 1;
         }
     }
 
-    private static IInferenceEngine OpenEngine(string? enginePath)
+    private static IInferenceEngine OpenEngine(string? enginePath, bool cuda)
     {
+        // One generated runner type over any of the three engines.
+        string onnx = Path.Combine(AppContext.BaseDirectory, "model", "digits.onnx");
         if (enginePath is not null)
             return TensorRtEngine.Load(enginePath, DigitClassifier.Signature);
-        return OnnxRuntimeEngine.Load(Path.Combine(AppContext.BaseDirectory, "model", "digits.onnx"), DigitClassifier.Signature);
+        if (cuda)
+            return OnnxRuntimeCudaEngine.Load(onnx, DigitClassifier.Signature);
+        return OnnxRuntimeEngine.Load(onnx, DigitClassifier.Signature);
     }
 
     private static async Task<int> ClassifyAsync(IInferenceEngine engine, int streams, IReadOnlyList<Sample> samples, bool timing)

@@ -30,18 +30,25 @@ public static class Program
           --format table      print a table of inputs and outputs (default)
           --format json       print the binding manifest (typedtrt.bindings/v1)
           --out FILE          also write the binding manifest to FILE
-          --profile SPEC      an optimization profile for an ONNX model's named dynamic dims, e.g.
-                              --profile batch=1..32:8,seq=1..512:128. Repeated --profile options merge
-                              into one profile until one names a dim again, which starts the next profile.
+          --profile SPEC      an optimization profile for an ONNX model's dynamic dims, by name or by
+                              TENSOR[INDEX] for dims without a name, e.g. --profile batch=1..32:8,seq=1..512:128
+                              or --profile 'state[1]=1..8:1'. Repeated --profile options merge into one
+                              profile until one names a dim again, which starts the next profile.
 
-               typedtrt tune (<engine> | --test-engine pipeline) [--streams 1,2,4,8] [--batches 1,8,32]
-                             [--requests N] [--svg FILE]
+               typedtrt tune (<engine> | --test-engine pipeline|tiny|pipeline-b) [--streams 1,2,4,8] [--batches 1,8,32]
+                             [--max-batch 8,16,32] [--queue-delay 100us,1ms] [--graphs] [--p99-budget 2ms]
+                             [--concurrency N] [--window 1s] [--requests N] [--svg FILE]
 
-          Measures throughput and latency p50/p90/p99 of the multi-stream runner per stream count (and batch
-          size, for a dynamic batch dim), recommends a setting and writes an SVG chart of throughput vs
-          streams. Needs an NVIDIA GPU (exit code 2 without one); <engine> needs TensorRT.
-          --test-engine pipeline  the NVRTC pipeline test engine instead of a TensorRT engine
-                                  (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
+          Measures throughput and latency p50/p90/p99 of the runner like perf_analyzer (windows repeated until
+          three consecutive agree within 5%; settings that never do are marked ~) over streams x rows per
+          request x dynamic batching (--max-batch x --queue-delay, single-row requests) x CUDA graphs (--graphs
+          tries on and off, static shapes only), prints the throughput/p99 Pareto front, recommends the cheapest
+          setting within 3% of the best that meets --p99-budget, and writes an SVG chart (items/s vs p99).
+          Needs an NVIDIA GPU (exit code 2 without one); <engine> needs TensorRT.
+          --test-engine pipeline    the NVRTC pipeline test engine instead of a TensorRT engine
+                                    (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
+          --test-engine tiny        the same kernel with a batch dim, 4 B in/out per row, iters 0 (up to 64 rows)
+          --test-engine pipeline-b  with a batch dim, 602112 B in, 4000 B out per row, iters 16, 16 blocks (up to 64 rows)
         """;
 
     /// <summary>Entry point.</summary>
@@ -119,6 +126,18 @@ public static class Program
         if (format is not ("table" or "json"))
             return UsageError(stderr, $"--format must be 'table' or 'json', not '{format}'.");
 
+        if (FileChecks.ModelProblem(file) is { } modelProblem)
+        {
+            stderr.WriteLine(OneLine($"typedtrt: {modelProblem}"));
+            return BadInput;
+        }
+
+        if (outFile is not null && FileChecks.OutProblem(outFile, file) is { } outProblem)
+        {
+            stderr.WriteLine(OneLine($"typedtrt: {outProblem}"));
+            return BadInput;
+        }
+
         IReadOnlyList<ProfileSpec> specs;
         try
         {
@@ -187,6 +206,12 @@ public static class Program
 /// <summary>Formats a manifest as a readable, aligned table.</summary>
 public static class TableFormatter
 {
+    // The shared rule (BindingManifest.IsShapeKnownOnlyAfterRun) reads dim names; a TensorRT plan keeps none, and TensorRT
+    // resolves output shapes from input shapes itself (only data-dependent ones stay open, which the plan's metadata
+    // does not say), so inspect reports it for ONNX models only.
+    private static bool KnownAfterRun(BindingManifest manifest, TensorBinding t) =>
+        t.Mode == TensorMode.Output && manifest.Source.Kind == ModelKind.Onnx && manifest.IsShapeKnownOnlyAfterRun(t);
+
     /// <summary>The table for a manifest read from <paramref name="path"/>.</summary>
     public static string Format(BindingManifest manifest, string path)
     {
@@ -224,7 +249,7 @@ public static class TableFormatter
                 t.Name,
                 t.Mode == TensorMode.Input ? "input" : "output",
                 t.IsSupported ? t.DTypeName : t.DTypeName + " (unsupported)",
-                Shape(t),
+                KnownAfterRun(manifest, t) ? Shape(t) + " (shape known after the run)" : Shape(t),
             ]);
         }
 
@@ -249,11 +274,14 @@ public static class TableFormatter
         var unsupported = manifest.Tensors.Where(static t => !t.IsSupported).Select(static t => t.Name).ToArray();
         if (unsupported.Length > 0)
             sb.Append('\n').Append($"note: TensorRT cannot bind {string.Join(", ", unsupported.Select(static n => $"'{n}'"))} (unsupported dtype).").Append('\n');
+        var afterRun = manifest.Outputs.Where(t => KnownAfterRun(manifest, t)).ToArray();
+        if (afterRun.Length > 0)
+            sb.Append($"note: the shape of {string.Join(", ", afterRun.Select(static t => $"'{t.Name}'"))} is known only after the run (no input dim names {(afterRun.Length == 1 ? "its" : "their")} dynamic dims); the runner sizes {(afterRun.Length == 1 ? "it" : "them")} at run time.").Append('\n');
         if (manifest.Profiles.Count > 0)
         {
             var missing = manifest.Inputs.Where(t => t.IsDynamic && manifest.Profiles.All(p => p.Find(t.Name) is null)).Select(static t => $"'{t.Name}'").ToArray();
             if (missing.Length > 0)
-                sb.Append($"note: dynamic input(s) {string.Join(", ", missing)} are in no profile (a dynamic dim has no name or no range).").Append('\n');
+                sb.Append($"note: dynamic input(s) {string.Join(", ", missing)} are in no profile (a dynamic dim has no range: give it one by name, or by TENSOR[INDEX] when it has none).").Append('\n');
         }
 
         return sb.ToString();

@@ -26,10 +26,14 @@ public static class ModelInspector
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new InspectionOptions();
-        if (Directory.Exists(path))
+        // Asked before opening: a FIFO would block the open, a device would be read forever.
+        var probe = FileProbe.Probe(path);
+        if (probe.Kind == FileKind.Directory)
             throw new ModelInspectionException(path, "is a directory, not a model file.");
-        if (!File.Exists(path))
+        if (probe.Kind == FileKind.Missing)
             throw new ModelInspectionException(path, "file not found.");
+        if (probe.Kind is not (FileKind.Regular or FileKind.Unknown))
+            throw new ModelInspectionException(path, $"is {probe.Description}, not a model file; pass the path of an ONNX model or TensorRT engine file.");
 
         FileStream stream;
         try
@@ -143,7 +147,7 @@ public static class ModelInspector
             return result;
         var inputs = tensors.Where(static t => t.Mode == TensorMode.Input).ToArray();
         var named = new SortedSet<string>(StringComparer.Ordinal);
-        var unnamed = new List<string>();
+        var unnamed = new List<(string Tensor, int Dim)>();
         foreach (var t in inputs)
         {
             for (int d = 0; d < t.Rank; d++)
@@ -153,21 +157,32 @@ public static class ModelInspector
                 if (t.DimNames[d].Length > 0)
                     named.Add(t.DimNames[d]);
                 else
-                    unnamed.Add($"'{t.Name}' dim {d}");
+                    unnamed.Add((t.Name, d));
             }
         }
 
         string unnamedNote = unnamed.Count == 0
             ? ""
-            : $" Dynamic dims without a name cannot be given a range: {string.Join(", ", unnamed)} (name them when exporting, e.g. torch.onnx.export(..., dynamic_axes={{input: {{1: \"tokens\"}}}}), or make them static).";
+            : $" Dynamic dims without a name take a range by tensor and index, e.g. {ProfileSpec.IndexedKey(unnamed[0].Tensor, unnamed[0].Dim)}=1..8:1; without one: {string.Join(", ", unnamed.Select(static u => ProfileSpec.IndexedKey(u.Tensor, u.Dim)))}.";
         for (int i = 0; i < specs.Count; i++)
         {
             foreach (string key in specs[i].Ranges.Keys)
             {
                 if (named.Contains(key))
                     continue;
+                if (ProfileSpec.TryParseIndexedKey(key, out string tensorName, out int dimIndex))
+                {
+                    var target = inputs.FirstOrDefault(t => t.Name == tensorName)
+                        ?? throw new ModelInspectionException(path, $"--profile names '{key}', but the model has no input '{tensorName}' (inputs: {string.Join(", ", inputs.Select(static t => $"'{t.Name}'"))}).");
+                    if (dimIndex >= target.Rank)
+                        throw new ModelInspectionException(path, $"--profile names '{key}', but input '{tensorName}' has rank {target.Rank} (dims 0..{target.Rank - 1}).");
+                    if (target.Shape[dimIndex] >= 0)
+                        throw new ModelInspectionException(path, $"--profile names '{key}', but dimension {dimIndex} of '{tensorName}' is static (= {target.Shape[dimIndex]}) and needs no range.");
+                    continue;
+                }
+
                 string known = named.Count == 0 ? "the model's inputs have no named dynamic dims" : $"named dynamic dims: {string.Join(", ", named)}";
-                string isInput = inputs.Any(t => t.Name == key) ? $" '{key}' is an input; a profile ranges dims by their name." : "";
+                string isInput = inputs.Any(t => t.Name == key) ? $" '{key}' is an input; a profile ranges dims by their name or by {key}[INDEX]." : "";
                 throw new ModelInspectionException(path, $"--profile names dimension '{key}', but no input has a dynamic dimension of that name ({known}).{isInput}{unnamedNote}");
             }
 
@@ -184,7 +199,8 @@ public static class ModelInspector
                     {
                         min[d] = opt[d] = max[d] = t.Shape[d];
                     }
-                    else if (specs[i].Ranges.TryGetValue(t.DimNames[d], out var r))
+                    else if (specs[i].Ranges.TryGetValue(ProfileSpec.IndexedKey(t.Name, d), out var r)
+                        || (t.DimNames[d].Length > 0 && specs[i].Ranges.TryGetValue(t.DimNames[d], out r)))
                     {
                         (min[d], opt[d], max[d]) = (r.Min, r.Opt, r.Max);
                     }

@@ -15,8 +15,10 @@ public readonly record struct DimRange(long Min, long Opt, long Max)
 }
 
 /// <summary>
-/// One optimization profile given by ranges for named (symbolic) dimensions, e.g. <c>batch=1..32:8,seq=1..512:128</c>.
-/// Every dynamic input whose dynamic dimensions all have a range gets a shape range in the profile.
+/// One optimization profile given by ranges for named (symbolic) dimensions, e.g. <c>batch=1..32:8,seq=1..512:128</c>,
+/// or for one dimension of one input by tensor name and index, e.g. <c>state[1]=1..8:1</c> (for dynamic dims without a
+/// name, as in Silero VAD; an indexed range wins over a named one for that dim). Every dynamic input whose dynamic
+/// dimensions all have a range gets a shape range in the profile.
 /// </summary>
 public sealed class ProfileSpec
 {
@@ -43,15 +45,38 @@ public sealed class ProfileSpec
         Ranges = new ReadOnlyDictionary<string, DimRange>(_ranges);
     }
 
-    /// <summary>The ranges by dimension name (ordinal order).</summary>
+    /// <summary>The ranges by dimension name or by <c>tensor[index]</c> (ordinal order).</summary>
     public IReadOnlyDictionary<string, DimRange> Ranges { get; }
+
+    /// <summary>The key of a range for dimension <paramref name="index"/> of input <paramref name="tensor"/>: <c>tensor[index]</c>.</summary>
+    public static string IndexedKey(string tensor, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{tensor}[{index}]");
+
+    /// <summary>Whether a range key names a dimension by tensor and index (<c>state[1]</c>), and which.</summary>
+    /// <param name="key">A key of <see cref="Ranges"/>.</param>
+    /// <param name="tensor">The tensor name.</param>
+    /// <param name="index">The dimension index.</param>
+    public static bool TryParseIndexedKey(string key, out string tensor, out int index)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        tensor = "";
+        index = -1;
+        int open = key.LastIndexOf('[');
+        if (open <= 0 || key[^1] != ']')
+            return false;
+        if (!int.TryParse(key.AsSpan(open + 1, key.Length - open - 2), NumberStyles.None, CultureInfo.InvariantCulture, out index))
+            return false;
+        tensor = key[..open];
+        return true;
+    }
 
     /// <summary>Formats the profile as it is parsed: <c>a=1..8:4,b=1..16:16</c>.</summary>
     public override string ToString() => string.Join(",", _ranges.Select(static kv => $"{kv.Key}={kv.Value}"));
 
     /// <summary>
     /// Parses the values of one or more <c>--profile</c> options. Each value holds comma-separated
-    /// <c>name=min..max:opt</c> items (<c>name=min..max</c> means opt = max, <c>name=n</c> means a fixed value).
+    /// <c>name=min..max:opt</c> items (<c>name=min..max</c> means opt = max, <c>name=n</c> means a fixed value), where
+    /// name is a dimension name or <c>tensor[index]</c>.
     /// Values are merged into one profile until one names a dimension the profile already has: that value starts the
     /// next profile. So <c>--profile batch=1..8:4 --profile seq=1..64:32</c> is one profile, and
     /// <c>--profile batch=1..8:4 --profile batch=16..32:32</c> two.
@@ -109,6 +134,8 @@ public sealed class ProfileSpec
             if (eq <= 0 || eq == raw.Length - 1)
                 throw Bad(value, raw, "expected NAME=MIN..MAX:OPT");
             string name = raw[..eq].Trim();
+            if (name.Contains('[', StringComparison.Ordinal) && !TryParseIndexedKey(name, out _, out _))
+                throw Bad(value, raw, $"'{name}' is neither a dimension name nor TENSOR[INDEX] with a whole-number index");
             string range = raw[(eq + 1)..].Trim();
             long min, opt, max;
             int dots = range.IndexOf("..", StringComparison.Ordinal);
@@ -146,7 +173,7 @@ public sealed class ProfileSpec
             : throw Bad(value, item, $"'{text}' is not a whole number");
 
     private static FormatException Bad(string value, string item, string what) =>
-        new($"--profile '{value}': '{item}': {what}. Syntax: NAME=MIN..MAX:OPT[,NAME=...], e.g. batch=1..32:8.");
+        new($"--profile '{value}': '{item}': {what}. Syntax: NAME=MIN..MAX:OPT[,NAME=...] where NAME is a dim name or TENSOR[INDEX], e.g. batch=1..32:8 or state[1]=1..8:1.");
 
     internal static string StripParam(ArgumentException e) =>
         e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);

@@ -72,21 +72,14 @@ public static partial class ManifestSerializer
         stream.WriteByte((byte)'\n');
     }
 
-    /// <summary>Writes a manifest to a file only when its bytes differ from what the file holds (keeps timestamps stable for incremental builds).</summary>
+    /// <summary>
+    /// Writes a manifest to a file only when its bytes differ from what the file holds (keeps timestamps stable for
+    /// incremental builds), atomically and without ever replacing what is not a regular file: see
+    /// <see cref="SafeFileWriter.WriteIfChanged"/> for the rules (links written through, devices and FIFOs refused).
+    /// </summary>
     /// <returns><see langword="true"/> when the file was written.</returns>
-    public static bool WriteFileIfChanged(BindingManifest manifest, string path)
-    {
-        byte[] bytes = Serialize(manifest);
-        if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
-            return false;
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null)
-            Directory.CreateDirectory(dir);
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
-        return true;
-    }
+    /// <exception cref="IOException">The target is not a regular file, or writing failed (nothing is left behind).</exception>
+    public static bool WriteFileIfChanged(BindingManifest manifest, string path) => SafeFileWriter.WriteIfChanged(path, Serialize(manifest));
 
     private static void WriteSource(Utf8JsonWriter w, ModelSource s)
     {

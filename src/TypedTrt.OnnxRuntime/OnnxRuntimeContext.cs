@@ -8,8 +8,9 @@ namespace TypedTrt.OnnxRuntime;
 /// One slot's view of the shared session: its own <see cref="OrtIoBinding"/> over the slot's host buffers. Tensor values
 /// are re-created only when a shape or address changes, so repeated requests with the same shapes allocate none.
 /// Output shapes are resolved from input shapes through dimension names (e.g. an output's <c>batch</c> is the input's
-/// <c>batch</c>); an output whose dims cannot be resolved that way is allocated by ONNX Runtime and copied into the slot
-/// buffer after the run.
+/// <c>batch</c>); an output whose dims cannot be resolved that way (its shape is known only after the run) is allocated
+/// by ONNX Runtime and copied after the run into the memory its <see cref="IOutputAllocator"/> provides (the runner's
+/// slot buffer, grown when needed), or without an allocator into the bound buffer if it fits.
 /// </summary>
 internal sealed class OnnxRuntimeContext : IEngineContext
 {
@@ -24,6 +25,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
     private readonly OrtValue?[] _values;
     private readonly bool[] _bound;
     private readonly bool[] _resolvedByOrt;
+    private readonly IOutputAllocator?[] _allocators;
     private bool _disposed;
 
     public OnnxRuntimeContext(OnnxRuntimeEngine engine, InferenceSession session)
@@ -39,6 +41,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         _values = new OrtValue?[n];
         _bound = new bool[n];
         _resolvedByOrt = new bool[n];
+        _allocators = new IOutputAllocator?[n];
         for (int i = 0; i < n; i++)
             _shapes[i] = _tensors[i].Shape.ToArray();
     }
@@ -75,6 +78,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         var t = Tensor(tensorIndex);
         if (dims.Length < t.Rank)
             throw new ArgumentException($"'{t.Name}' has rank {t.Rank}; the destination holds {dims.Length}.", nameof(dims));
+        // An output whose shape is known only after the run reports the last run's shape (-1 dims before the first).
         if (t.Mode == TensorMode.Output && !_resolvedByOrt[tensorIndex])
             ResolveOutputShape(tensorIndex);
         _shapes[tensorIndex].CopyTo(dims);
@@ -95,6 +99,14 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         }
     }
 
+    public void SetOutputAllocator(int tensorIndex, IOutputAllocator? allocator)
+    {
+        var t = Tensor(tensorIndex);
+        if (t.Mode != TensorMode.Output)
+            throw new ArgumentException($"'{t.Name}' is an input; only outputs can be sized at run time.", nameof(tensorIndex));
+        _allocators[tensorIndex] = allocator;
+    }
+
     public void Enqueue(nint stream)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -112,23 +124,28 @@ internal sealed class OnnxRuntimeContext : IEngineContext
             }
         }
 
+        bool anyByOrt = false;
         for (int i = 0; i < _tensors.Length; i++)
         {
             if (_tensors[i].Mode != TensorMode.Output)
                 continue;
-            _resolvedByOrt[i] = false;
             if (ResolveOutputShape(i))
             {
+                _resolvedByOrt[i] = false;
                 if (!_bound[i])
                     Bind(i, isInput: false);
             }
             else
             {
+                // Known only after the run: ONNX Runtime allocates it (from its arena) and it is copied out afterwards.
+                // Bound anew every run: the binding keeps the previous run's output, whose shape ORT would enforce.
                 _values[i]?.Dispose();
                 _values[i] = null;
                 _binding.BindOutputToDevice(_tensors[i].Name, OrtMemoryInfo.DefaultInstance);
                 _bound[i] = false;
                 _resolvedByOrt[i] = true;
+
+                anyByOrt = true;
             }
         }
 
@@ -141,7 +158,6 @@ internal sealed class OnnxRuntimeContext : IEngineContext
             throw new InvalidOperationException($"ONNX Runtime failed to run '{_engine.ModelPath}': {e.Message}", e);
         }
 
-        bool anyByOrt = Array.IndexOf(_resolvedByOrt, true) >= 0;
         if (anyByOrt)
             CopyOrtAllocatedOutputs();
     }
@@ -159,15 +175,35 @@ internal sealed class OnnxRuntimeContext : IEngineContext
                 continue;
             var t = _tensors[i];
             long[] shape = value.GetTensorTypeAndShape().Shape;
+            if (shape.Length != t.Rank)
+                throw new InvalidOperationException($"ONNX Runtime returned output '{t.Name}' with shape {TensorBinding.FormatShape(shape)}, whose rank differs from the model's {t.Rank}.");
             long bytes = t.GetByteCount(shape);
-            if (bytes > _capacity[i])
-                throw new InvalidOperationException($"Output '{t.Name}' has shape {TensorBinding.FormatShape(shape)} ({bytes} bytes), more than its {_capacity[i]}-byte buffer.");
-            unsafe
+            if (_allocators[i] is { } allocator)
             {
-                value.GetTensorDataAsSpan<byte>()[..(int)bytes].CopyTo(new Span<byte>((void*)_address[i], (int)bytes));
+                nint address = allocator.ReallocateOutput(i, _address[i], bytes, 256, 0);
+                if (address == 0)
+                    throw new InvalidOperationException($"No memory for output '{t.Name}' at shape {TensorBinding.FormatShape(shape)} ({bytes} bytes): the output allocator returned null.");
+                if (address != _address[i])
+                {
+                    _address[i] = address;
+                    _capacity[i] = bytes;
+                }
+            }
+            else if (bytes > _capacity[i])
+            {
+                throw new InvalidOperationException($"Output '{t.Name}' has shape {TensorBinding.FormatShape(shape)} ({bytes} bytes), more than its {_capacity[i]}-byte buffer; give the context an output allocator (SetOutputAllocator) to size it at run time.");
+            }
+
+            if (bytes > 0)
+            {
+                unsafe
+                {
+                    value.GetTensorDataAsSpan<byte>()[..checked((int)bytes)].CopyTo(new Span<byte>((void*)_address[i], checked((int)bytes)));
+                }
             }
 
             _shapes[i] = shape;
+            _allocators[i]?.NotifyShape(i, shape);
         }
     }
 

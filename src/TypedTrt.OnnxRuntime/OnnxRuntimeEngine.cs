@@ -5,14 +5,67 @@ using TypedTrt.Runtime.Engine;
 
 namespace TypedTrt.OnnxRuntime;
 
-/// <summary>Options of an <see cref="OnnxRuntimeEngine"/>.</summary>
+/// <summary>Options of an <see cref="OnnxRuntimeEngine"/>. The defaults suit the runner: one thread per run, the runner's slots give the parallelism.</summary>
 public sealed class OnnxRuntimeEngineOptions
 {
-    /// <summary>Threads ONNX Runtime may use inside one run. Default 1: the runner's slots give the parallelism.</summary>
+    /// <summary>Threads ONNX Runtime may use inside one operator (<c>SessionOptions.IntraOpNumThreads</c>). Default 1: the runner's slots give the parallelism.</summary>
     public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>
+    /// Threads ONNX Runtime may use to run independent operators at once (<c>SessionOptions.InterOpNumThreads</c>);
+    /// only used with <see cref="ExecutionMode.ORT_PARALLEL"/>. Default 1.
+    /// </summary>
+    public int InterOpThreads { get; init; } = 1;
+
+    /// <summary>Whether independent operators run one after another or in parallel (<c>SessionOptions.ExecutionMode</c>). Default <see cref="ExecutionMode.ORT_SEQUENTIAL"/>.</summary>
+    public ExecutionMode ExecutionMode { get; init; } = ExecutionMode.ORT_SEQUENTIAL;
 
     /// <summary>Graph optimization level. Default: all optimizations.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>
+    /// Called with the session options after TypedTrt has set the ones above and before the session is created: add
+    /// execution providers here (with the <c>Microsoft.ML.OnnxRuntime.Gpu</c> package, e.g.
+    /// <c>o =&gt; o.AppendExecutionProvider_CUDA(0)</c>) or set anything else ONNX Runtime offers. The engine keeps
+    /// binding host memory, so a GPU provider copies inputs and outputs itself. Default: none (CPU provider).
+    /// </summary>
+    public Action<SessionOptions>? ConfigureSessionOptions { get; init; }
+
+    /// <summary>Checks the values, naming the wrong one.</summary>
+    internal void Validate()
+    {
+        if (IntraOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "IntraOpThreads must be 0 (ONNX Runtime's default) or more.");
+        if (InterOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(InterOpThreads), InterOpThreads, "InterOpThreads must be 0 (ONNX Runtime's default) or more.");
+        if (!Enum.IsDefined(ExecutionMode))
+            throw new ArgumentOutOfRangeException(nameof(ExecutionMode), ExecutionMode, "Unknown execution mode.");
+        if (!Enum.IsDefined(OptimizationLevel))
+            throw new ArgumentOutOfRangeException(nameof(OptimizationLevel), OptimizationLevel, "Unknown graph optimization level.");
+    }
+
+    /// <summary>The session options these values describe (the caller disposes them).</summary>
+    internal SessionOptions CreateSessionOptions()
+    {
+        Validate();
+        var so = new SessionOptions
+        {
+            IntraOpNumThreads = IntraOpThreads,
+            InterOpNumThreads = InterOpThreads,
+            GraphOptimizationLevel = OptimizationLevel,
+            ExecutionMode = ExecutionMode,
+        };
+        try
+        {
+            ConfigureSessionOptions?.Invoke(so);
+            return so;
+        }
+        catch
+        {
+            so.Dispose();
+            throw;
+        }
+    }
 }
 
 /// <summary>
@@ -41,7 +94,8 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     /// </summary>
     /// <param name="modelPath">The <c>.onnx</c> file.</param>
     /// <param name="signature">The expected signature, usually the generated class's <c>Signature</c>.</param>
-    /// <param name="options">Session options.</param>
+    /// <param name="options">Session options (threads, execution mode, graph optimization, execution providers).</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option has an invalid value.</exception>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime cannot load the model.</exception>
     /// <exception cref="SignatureMismatchException">The model does not match <paramref name="signature"/>.</exception>
@@ -55,13 +109,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         foreach (var t in signature.Tensors)
             _ = ToOrt(t);
         options ??= new OnnxRuntimeEngineOptions();
-        using var so = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = 1,
-            GraphOptimizationLevel = options.OptimizationLevel,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
+        using var so = options.CreateSessionOptions();
         var session = new InferenceSession(modelPath, so);
         try
         {

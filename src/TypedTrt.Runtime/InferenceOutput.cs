@@ -8,8 +8,19 @@ public sealed class InferenceOutput
     private readonly long[] _shape;
     private readonly byte[] _data;
 
-    internal InferenceOutput(int tensorIndex, TensorBinding binding, long[] shape, byte[] data)
+    /// <summary>
+    /// Creates an output from owned arrays (taken, not copied). Runners create these; so do producers of results outside
+    /// a runner, such as the KServe client, so that remote and in-process results have one type.
+    /// </summary>
+    /// <param name="tensorIndex">Index of the output in the signature's tensors.</param>
+    /// <param name="binding">The output's binding.</param>
+    /// <param name="shape">The resolved shape.</param>
+    /// <param name="data">The output's bytes in the binding's layout.</param>
+    public InferenceOutput(int tensorIndex, TensorBinding binding, long[] shape, byte[] data)
     {
+        ArgumentNullException.ThrowIfNull(binding);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(data);
         TensorIndex = tensorIndex;
         Binding = binding;
         _shape = shape;

@@ -3,7 +3,8 @@ namespace TypedTrt.Runtime;
 /// <summary>The outputs of a convenience run, in model order.</summary>
 public sealed class InferenceResult
 {
-    internal InferenceResult(IReadOnlyList<InferenceOutput> outputs) => Outputs = outputs;
+    /// <summary>Creates a result from outputs in model order (runners and remote clients create these).</summary>
+    public InferenceResult(IReadOnlyList<InferenceOutput> outputs) => Outputs = outputs ?? throw new ArgumentNullException(nameof(outputs));
 
     /// <summary>The outputs in model order.</summary>
     public IReadOnlyList<InferenceOutput> Outputs { get; }

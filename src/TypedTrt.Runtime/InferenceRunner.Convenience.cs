@@ -7,14 +7,24 @@ public sealed partial class InferenceRunner
 {
     /// <summary>
     /// Convenience entry: leases a slot, copies each input from caller memory, runs, and returns the outputs as owned
-    /// arrays. Every input of the signature must be given exactly once.
+    /// arrays. Every input of the signature must be given exactly once. With <see cref="InferenceRunnerOptions.Batching"/>
+    /// the request joins the batch queue instead: its rows are copied from <paramref name="inputs"/> straight into the
+    /// slot's buffers when its batch forms (keep the memory unchanged until the call completes), and the result holds
+    /// exactly its own rows.
     /// </summary>
     /// <param name="inputs">One entry per input (any order).</param>
-    /// <param name="cancellationToken">Observed while waiting for a slot and before enqueue.</param>
+    /// <param name="cancellationToken">Observed while waiting for a slot and before enqueue; with batching, while the request waits in the queue (it is removed).</param>
     /// <exception cref="ArgumentException">A missing, repeated or unknown input; a shape outside the profile; data whose length does not match its shape.</exception>
-    public async ValueTask<InferenceResult> RunAsync(IReadOnlyList<InferenceInput> inputs, CancellationToken cancellationToken = default)
+    /// <exception cref="Batching.BatchQueueFullException">Batching with <see cref="Batching.DynamicBatchingOptions.MaxQueueLength"/> requests already waiting.</exception>
+    /// <exception cref="ObjectDisposedException">The runner is disposed, or was disposed while the request waited.</exception>
+    public ValueTask<InferenceResult> RunAsync(IReadOnlyList<InferenceInput> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        return _batcher is null ? RunUnbatchedAsync(inputs, cancellationToken) : RunBatchedAsync(inputs, cancellationToken);
+    }
+
+    private async ValueTask<InferenceResult> RunUnbatchedAsync(IReadOnlyList<InferenceInput> inputs, CancellationToken cancellationToken)
+    {
         ValidateInputSet(inputs);
         RunnerSlot slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
         try

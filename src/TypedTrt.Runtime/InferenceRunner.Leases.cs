@@ -8,6 +8,13 @@ public sealed partial class InferenceRunner
     public ValueTask<InferenceLease> AcquireAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_batcher is not null)
+        {
+            return cancellationToken.IsCancellationRequested
+                ? ValueTask.FromCanceled<InferenceLease>(cancellationToken)
+                : new ValueTask<InferenceLease>(AcquireBatchedLease());
+        }
+
         long start = Metrics.OnAcquireStart();
         ValueTask<RunnerSlot> rent = _pool.RentAsync(cancellationToken);
         if (rent.IsCompletedSuccessfully)

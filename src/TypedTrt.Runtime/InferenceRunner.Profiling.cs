@@ -13,7 +13,8 @@ public sealed partial class InferenceRunner
     /// Starts collecting per-stage timings. Device engines: CUDA events around each request's H2D copies, enqueue and
     /// D2H copies, and the idle gap of each slot's stream between requests (needs <see cref="CompletionMode.Polling"/>;
     /// profiled requests bypass CUDA graphs and cost four extra event records). Host engines: the backend's run is the
-    /// compute stage (there are no copies) and the gap is each slot's idle time between runs.
+    /// compute stage (there are no copies) and the gap is each slot's idle time between runs. With dynamic batching
+    /// each run is a batch, and the batching statistics start afresh (<see cref="GetBatchingStatistics"/>).
     /// </summary>
     /// <exception cref="NotSupportedException">A device engine with <see cref="CompletionMode.Callback"/> (no CUDA calls are allowed in stream callbacks).</exception>
     public void StartProfiling()
@@ -23,6 +24,7 @@ public sealed partial class InferenceRunner
         foreach (var slot in _slots)
             slot.ResetProfiling();
         _profileStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        ResetBatchingStatistics(); // the report's batching figures cover the profiled run
         ProfilingActive = true;
     }
 
@@ -42,7 +44,7 @@ public sealed partial class InferenceRunner
         {
             if (p.IsInput)
                 inBytes += p.Binding.GetByteCount(p.Max);
-            else
+            else if (Array.IndexOf(p.Max, -1L) < 0) // an output sized at run time without a bound has no max
                 outBytes += p.Binding.GetByteCount(p.Max);
         }
 
@@ -61,6 +63,7 @@ public sealed partial class InferenceRunner
         {
             DeviceOrdinal = _devices.Length == 1 ? _devices[0].Ordinal : -1,
             PerDevice = perDevice,
+            Batching = GetBatchingStatistics(),
         };
     }
 

@@ -13,7 +13,11 @@ namespace TypedTrt.Runtime;
 /// <para>Device engines (<see cref="BufferPlacement.Device"/>): each request copies its inputs host→device, enqueues the
 /// engine and copies its outputs device→host on the slot's stream; a stream callback completes the request, so no
 /// thread blocks per request. Host engines (<see cref="BufferPlacement.Host"/>) get the slot's host buffers bound
-/// directly and run on the thread pool; they need no CUDA driver.</para>
+/// directly and run on the caller's thread (or the thread pool, <see cref="InferenceRunnerOptions.HostExecution"/>);
+/// they need no CUDA driver.</para>
+/// <para>Outputs whose shape is known only after the run (<see cref="IsShapeKnownAfterRun"/>) get buffers that the
+/// engine asks for during the run (<see cref="IOutputAllocator"/>); each slot keeps the largest it was asked for, so
+/// steady state allocates nothing once the largest shape was seen.</para>
 /// <para>Errors belong to one request: an exception from the engine or from a driver call fails that request's
 /// <see cref="InferenceLease.RunAsync"/> and the slot stays usable. Sticky CUDA errors
 /// (<see cref="CudaException.IsSticky"/>: illegal address, device assert...) are the exception: they corrupt the whole
@@ -35,7 +39,8 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     /// (<see cref="InferenceRunnerOptions.Devices"/>) the engine serves the first device and
     /// <see cref="InferenceRunnerOptions.EngineFactory"/> creates the others' (host engines serve every device).
     /// </summary>
-    /// <exception cref="ArgumentException">The options do not fit the engine (profile index, a dynamic input without a profile range, an unsupported tensor type, a device engine on several devices without a factory, a factory engine with another signature).</exception>
+    /// <exception cref="ArgumentException">The options do not fit the engine (profile index, a dynamic input without a profile range, an unsupported tensor type, a device engine on several devices without a factory, a factory engine with another signature, an output bound that names no output sized at run time).</exception>
+    /// <exception cref="NotSupportedException">An output's shape is known only after the run and the engine cannot size outputs at run time (<see cref="IEngineContext.SetOutputAllocator"/>).</exception>
     /// <exception cref="CudaUnavailableException">A device engine on a machine without an NVIDIA driver.</exception>
     /// <exception cref="DeviceStartupException">A device could not be started (its ordinal and the CUDA error are in the exception).</exception>
     public InferenceRunner(IInferenceEngine engine, InferenceRunnerOptions? options = null)
@@ -63,6 +68,9 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         Completion = options.Completion;
         UseCudaGraphs = options.UseCudaGraphs;
         ProfileIndex = options.ProfileIndex;
+        HostExecution = options.HostExecution;
+        if (!Enum.IsDefined(options.HostExecution))
+            throw new ArgumentOutOfRangeException(nameof(options), options.HostExecution, "Unknown HostExecution value.");
         int[] ordinals = RequestedDevices(options);
         var devices = new List<RunnerDevice>(Math.Max(1, ordinals.Length));
         var slots = new List<RunnerSlot>();
@@ -106,13 +114,17 @@ public sealed partial class InferenceRunner : IAsyncDisposable
                 }, "creating its context and streams");
             }
 
-            ResolveOutputCapacities(devices[0].Slots[0].Context!);
+            ResolveOutputCapacities(devices[0].Slots[0].Context!, options.OutputBounds);
             foreach (var dev in devices)
             {
                 StartDevice(dev, () =>
                 {
                     foreach (var slot in dev.Slots)
+                    {
                         slot.AllocateBuffers();
+                        slot.AttachOutputAllocators(dev.Engine);
+                    }
+
                     if (dev.Cuda is not null && Completion == CompletionMode.Polling)
                         dev.Poller = new CompletionPoller(dev.Slots, dev.Cuda);
                 }, "allocating its buffers");
@@ -122,9 +134,13 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             _slots = [.. slots];
             Devices = Array.ConvertAll(_devices, static d => d.Ordinal);
             Cuda = _devices[0].Cuda;
-            GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic);
+            HasRunTimeSizedOutputs = Array.Exists(_plan, static p => p.SizedAtRun);
+            OutputShapesFixed = Array.TrueForAll(_plan, static p => p.IsInput ? !p.Binding.IsDynamic : !p.SizedAtRun);
+            GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic && !p.SizedAtRun);
             Metrics = new Diagnostics.RunnerMetrics(this, _devices[0].Engine, options.Name, Devices);
             _pool = new SlotPool(_slots);
+            if (options.Batching is { } batching)
+                CreateBatcher(batching); // last: it starts the batcher's delay thread
         }
         catch
         {
@@ -338,11 +354,34 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     /// <exception cref="ArgumentException">The runner does not use that device.</exception>
     public CudaContext? GetCudaContext(int deviceOrdinal) => FindDevice(deviceOrdinal).Cuda;
 
-    /// <summary>The largest shape slots are sized for: the profile's max for dynamic inputs, the resolved max for outputs.</summary>
+    /// <summary>
+    /// The largest shape slots are sized for: the profile's max for dynamic inputs, the resolved max for outputs. For an
+    /// output whose shape is known only after the run: its bound (<see cref="InferenceRunnerOptions.OutputBounds"/>), or
+    /// -1 in the dims the runner cannot know.
+    /// </summary>
     public ReadOnlySpan<long> GetMaxShape(int tensorIndex) => GetPlan(tensorIndex).Max;
 
-    /// <summary>The bytes each slot's buffer holds for a tensor.</summary>
+    /// <summary>The bytes each slot's buffer holds for a tensor when the runner is created (outputs sized at run time grow beyond it as needed).</summary>
     public long GetBufferCapacity(int tensorIndex) => GetPlan(tensorIndex).Capacity;
+
+    /// <summary>
+    /// Whether an output's shape is known only after the run (the engine reports it during the run and the slot's
+    /// buffer grows as needed): data-dependent outputs, and ONNX outputs whose dims no input dim names.
+    /// </summary>
+    public bool IsShapeKnownAfterRun(int tensorIndex) => GetPlan(tensorIndex).SizedAtRun;
+
+    /// <summary>
+    /// How often a slot had to grow the buffer of an output sized at run time (a run needed more than the slot had);
+    /// it stops rising once every slot has seen the largest shape.
+    /// </summary>
+    public long OutputBufferGrowthCount => Interlocked.Read(ref OutputGrowths);
+
+    internal long OutputGrowths;
+    internal bool HasRunTimeSizedOutputs;
+    internal bool OutputShapesFixed; // static inputs, no output sized at run time: output shapes never change
+
+    /// <summary>How host engines run.</summary>
+    public HostExecution HostExecution { get; }
 
     // Every wait for a slot goes through the pool: DisposeAsync closes it, which fails every waiter, however the
     // caller's disposed check and the close interleave (the check below only makes the common case fail early).
@@ -375,6 +414,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     {
         Metrics.OnSlotReturned();
         _pool.Return(slot);
+        _batcher?.OnSlotReturned();
     }
 
     /// <summary>
@@ -387,9 +427,15 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _batcher?.Dispose(); // fails waiting requests; batches in flight finish and return their slots
             Volatile.Write(ref _disposeTask, DisposeCoreAsync());
+        }
         else
+        {
             SpinWait.SpinUntil(() => Volatile.Read(ref _disposeTask) is not null);
+        }
+
         return new ValueTask(_disposeTask!);
     }
 
@@ -451,8 +497,18 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         return plan;
     }
 
-    private void ResolveOutputCapacities(IEngineContext context)
+    private void ResolveOutputCapacities(IEngineContext context, IReadOnlyDictionary<string, long[]>? bounds)
     {
+        if (bounds is not null)
+        {
+            foreach (var name in bounds.Keys)
+            {
+                var t = Signature.Find(name);
+                if (t is null || t.Mode != TensorMode.Output)
+                    throw new ArgumentException($"OutputBounds names '{name}', which is not an output of this engine.", nameof(bounds));
+            }
+        }
+
         foreach (var p in _plan)
         {
             if (p.IsInput && p.Binding.IsDynamic)
@@ -468,8 +524,32 @@ public sealed partial class InferenceRunner : IAsyncDisposable
             if (rank != p.Binding.Rank)
                 throw new InvalidOperationException($"The engine reports rank {rank} for output '{p.Binding.Name}', whose signature has rank {p.Binding.Rank}.");
             long[] max = dims[..rank].ToArray();
+            long[]? bound = bounds is not null && bounds.TryGetValue(p.Binding.Name, out var b) ? b : null;
             if (Array.Exists(max, static d => d < 0))
-                throw new NotSupportedException($"Output '{p.Binding.Name}' has dimensions that the input shapes do not determine ({TensorBinding.FormatShape(max)}); data-dependent output shapes are not supported.");
+            {
+                // Known only after the run: the engine sizes it through the slot's output allocator.
+                p.SizedAtRun = true;
+                if (bound is not null)
+                {
+                    if (bound.Length != rank)
+                        throw new ArgumentException($"OutputBounds gives output '{p.Binding.Name}' the shape {TensorBinding.FormatShape(bound)}, of rank {bound.Length}; the output has rank {rank}.", nameof(bounds));
+                    for (int d = 0; d < rank; d++)
+                    {
+                        if (bound[d] < 0 || (max[d] >= 0 && bound[d] < max[d]))
+                            throw new ArgumentException($"OutputBounds gives output '{p.Binding.Name}' the shape {TensorBinding.FormatShape(bound)}; dimension {d} must be at least {Math.Max(0, max[d])}.", nameof(bounds));
+                    }
+
+                    max = (long[])bound.Clone();
+                }
+
+                p.Min = max;
+                p.Max = max;
+                p.Capacity = bound is not null ? Capacity(p.Binding.GetByteCount(max)) : Capacity(0);
+                continue;
+            }
+
+            if (bound is not null)
+                throw new ArgumentException($"OutputBounds names output '{p.Binding.Name}', whose shape the input shapes determine ({TensorBinding.FormatShape(max)} at the profile's max); it needs no bound.", nameof(bounds));
             p.Min = max;
             p.Max = max;
             p.Capacity = Capacity(p.Binding.GetByteCount(max));
@@ -477,5 +557,5 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     }
 
     // At least one byte, rounded up to 256 so that buffers could be sub-allocated at TensorRT's alignment.
-    private static long Capacity(long bytes) => Math.Max(256, (bytes + 255) / 256 * 256);
+    internal static long Capacity(long bytes) => Math.Max(256, (bytes + 255) / 256 * 256);
 }

@@ -1,3 +1,4 @@
+using TypedTrt.Runtime.Batching;
 using TypedTrt.Runtime.Engine;
 
 namespace TypedTrt.Runtime;
@@ -58,4 +59,22 @@ public sealed class InferenceRunnerOptions
     /// enqueue does the same work every time for a given context (true of TensorRT with static shapes). Default off.
     /// </summary>
     public bool UseCudaGraphs { get; init; }
+
+    /// <summary>
+    /// Dynamic batching: concurrent requests of a few rows each are gathered into one enqueue (see
+    /// <see cref="DynamicBatchingOptions"/>). <see langword="null"/> (default): every request is its own enqueue.
+    /// </summary>
+    public DynamicBatchingOptions? Batching { get; init; }
+
+    /// <summary>
+    /// Upper bounds for outputs whose shape is known only after the run (data-dependent outputs such as NonZero or NMS,
+    /// ONNX outputs whose dims no input dim names), by output name: the largest shape the output can have. Each slot
+    /// allocates that much up front, so no run has to grow the buffer; a run that needs more still grows it. Outputs
+    /// without a bound start at 256 bytes and grow to the largest size seen (each slot keeps its largest buffer).
+    /// Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, long[]>? OutputBounds { get; init; }
+
+    /// <summary>How host engines (<see cref="Engine.BufferPlacement.Host"/>, e.g. ONNX Runtime) run. Default <see cref="HostExecution.Inline"/>.</summary>
+    public HostExecution HostExecution { get; init; } = HostExecution.Inline;
 }

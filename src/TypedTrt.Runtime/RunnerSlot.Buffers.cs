@@ -14,6 +14,7 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             long cap = _plan[i].Capacity;
+            _capacity[i] = cap;
             if (cuda is not null)
             {
                 _pinned[i] = cuda.AllocatePinned(cap, Device.HostNumaNode); // on the device's host node when the driver tells it
@@ -155,8 +156,8 @@ internal sealed unsafe partial class RunnerSlot
         for (int i = 0; i < _plan.Length; i++)
         {
             var p = _plan[i];
-            if (p.IsInput)
-                continue;
+            if (p.IsInput || p.SizedAtRun)
+                continue; // outputs sized at run time get their shape from the engine during the run (NotifyShape)
             ResolveOutputShape(p);
         }
     }
@@ -171,7 +172,7 @@ internal sealed unsafe partial class RunnerSlot
         for (int d = 0; d < rank; d++)
         {
             if (dims[d] < 0)
-                throw new NotSupportedException($"Output '{p.Binding.Name}' dimension {d} is not resolved by the input shapes (data-dependent shapes are not supported).");
+                throw new InvalidOperationException($"The engine left output '{p.Binding.Name}' dimension {d} unresolved at these input shapes, although it resolved it at the profile's max shapes when the runner was created (then the runner would have sized it at run time).");
         }
 
         long bytes = p.Binding.GetByteCount(dims[..rank]);

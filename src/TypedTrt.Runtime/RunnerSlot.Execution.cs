@@ -13,6 +13,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
     // and 1 while the completion poller should watch it.
     private CudaEvent? _done;
     internal int Pending;
+    private bool _outputShapesFixed;
 
     /// <summary>Starts one request: H2D, enqueue, D2H (device) or enqueue on the thread pool (host).</summary>
     internal ValueTask RunAsync(CancellationToken cancellationToken)
@@ -28,7 +29,14 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
                     throw new InvalidOperationException($"Input '{_plan[i].Binding.Name}' has dynamic dimensions; call SetInputShape before RunAsync.");
             }
 
-            ResolveOutputShapes();
+            // With only static inputs the output shapes never change: resolved on the first request, then reused.
+            if (!_outputShapesFixed)
+            {
+                ResolveOutputShapes();
+                _outputShapesFixed = _runner.OutputShapesFixed;
+            }
+
+            ResetRunTimeShapes();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -44,7 +52,10 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
         if (!IsDevice)
         {
             _token = cancellationToken;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            if (_runner.HostExecution == HostExecution.Inline)
+                RunHost(); // completes the source before returning: the caller's await finishes synchronously
+            else
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             return new ValueTask(this, version);
         }
 
@@ -115,6 +126,8 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
         if (t is not null)
             CudaException.Check(CudaNative.cuEventRecord(t[b + 1].Handle, stream), "cuEventRecord");
         Context!.Enqueue(stream);
+        if (_runner.HasRunTimeSizedOutputs)
+            CheckRunTimeShapes(); // the engine has reported their shapes (and sized their buffers) during the enqueue
         if (t is not null)
             CudaException.Check(CudaNative.cuEventRecord(t[b + 2].Handle, stream), "cuEventRecord");
         for (int i = 0; i < _plan.Length; i++)
@@ -142,7 +155,10 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
     }
 
     /// <summary>Host engines: runs the context on a thread-pool thread.</summary>
-    void IThreadPoolWorkItem.Execute()
+    void IThreadPoolWorkItem.Execute() => RunHost();
+
+    /// <summary>Host engines: runs the context on this thread and completes the request.</summary>
+    private void RunHost()
     {
         Exception? error = null;
         try
@@ -151,7 +167,8 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             bool profiling = _runner.ProfilingActive;
             long start = profiling ? Stopwatch.GetTimestamp() : 0;
             Context!.Enqueue(0);
-            ResolveOutputShapes();
+            if (_runner.HasRunTimeSizedOutputs)
+                CheckRunTimeShapes(); // their shapes came from the engine during the run; the others were resolved before it
             if (profiling)
                 AddHostStageTimes(start, Stopwatch.GetTimestamp());
         }

@@ -24,6 +24,9 @@ internal sealed unsafe partial class RunnerSlot
     private readonly nint[] _host;
     private readonly PinnedBuffer?[] _pinned;
     private readonly DeviceBuffer?[] _device;
+    private readonly long[] _capacity;
+    private readonly bool[] _notified;
+    private string? _shapeError;
     private ManualResetValueTaskSourceCore<bool> _core;
     private GCHandle _self;
     private int _status;
@@ -47,6 +50,8 @@ internal sealed unsafe partial class RunnerSlot
         _host = new nint[n];
         _pinned = new PinnedBuffer?[n];
         _device = new DeviceBuffer?[n];
+        _capacity = new long[n];
+        _notified = new bool[n];
         for (int i = 0; i < n; i++)
             _shapes[i] = new long[plan[i].Binding.Rank];
         // Device engines with CompletionMode.Callback complete on a driver thread: continuations must leave it. Host

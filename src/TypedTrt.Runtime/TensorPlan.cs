@@ -11,4 +11,7 @@ internal sealed class TensorPlan
     public long[] Min { get; set; } = [];
     public long[] Max { get; set; } = [];
     public long Capacity { get; set; }
+
+    /// <summary>An output whose shape the engine knows only during or after the run: sized through <see cref="Engine.IOutputAllocator"/>, its buffers grow per slot.</summary>
+    public bool SizedAtRun { get; set; }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TypedTrt.Manifest;
 using TypedTrt.Runtime.Cuda;
 using TypedTrt.Runtime.Engine;
@@ -280,6 +282,7 @@ internal sealed unsafe class TensorRtExecutionContext : IEngineContext
     private readonly TensorRtEngine _engine;
     private readonly byte[][] _names;
     private readonly bool _host;
+    private readonly GCHandle[] _allocators;
     private nint _context;
 
     internal TensorRtExecutionContext(TensorRtEngine engine, nint context)
@@ -288,6 +291,81 @@ internal sealed unsafe class TensorRtExecutionContext : IEngineContext
         _context = context;
         _names = engine.TensorNamesUtf8;
         _host = engine.Placement == BufferPlacement.Host;
+        _allocators = new GCHandle[_names.Length];
+    }
+
+    /// <summary>One output's allocator as the shim's callbacks see it (user data: a GCHandle to this).</summary>
+    private sealed class AllocatorBinding(IOutputAllocator allocator, int tensorIndex, int rank)
+    {
+        public IOutputAllocator Allocator { get; } = allocator;
+        public int TensorIndex { get; } = tensorIndex;
+        public int Rank { get; } = rank;
+    }
+
+    public void SetOutputAllocator(int tensorIndex, IOutputAllocator? allocator)
+    {
+        Check();
+        var t = _engine.Signature.Tensors[(uint)tensorIndex < (uint)_names.Length ? tensorIndex : throw new ArgumentOutOfRangeException(nameof(tensorIndex), tensorIndex, $"The engine has {_names.Length} tensors.")];
+        if (t.Mode != TensorMode.Output)
+            throw new ArgumentException($"'{t.Name}' is an input; only outputs take an output allocator.", nameof(tensorIndex));
+        if (ShimLibrary.LoadedAbiMinor < 1)
+            throw new NotSupportedException($"The loaded TypedTrt shim implements C ABI 1.{ShimLibrary.LoadedAbiMinor}, which cannot size outputs at run time (ttrt_context_set_output_allocator is ABI 1.1); rebuild the shim from this TypedTrt version's native/ folder (see docs/tensorrt.md).");
+        GCHandle handle = allocator is null ? default : GCHandle.Alloc(new AllocatorBinding(allocator, tensorIndex, t.Rank));
+        int status;
+        fixed (byte* name = Name(tensorIndex))
+        {
+            status = allocator is null
+                ? NativeMethods.ContextSetOutputAllocator(_context, name, null, null, 0)
+                : NativeMethods.ContextSetOutputAllocator(_context, name, &Reallocate, &NotifyShape, GCHandle.ToIntPtr(handle));
+        }
+
+        if (status != Status.Ok)
+        {
+            if (handle.IsAllocated)
+                handle.Free();
+            Native.Check(status, "ttrt_context_set_output_allocator");
+        }
+
+        if (_allocators[tensorIndex].IsAllocated)
+            _allocators[tensorIndex].Free();
+        _allocators[tensorIndex] = handle;
+    }
+
+    // TensorRT's reallocateOutputAsync, on the enqueueing thread. Nothing may throw into native code: a failure is
+    // NULL, which fails the enqueue with TensorRT's error.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static nint Reallocate(nint user, byte* name, nint current, ulong size, ulong alignment, nint stream)
+    {
+        try
+        {
+            var b = (AllocatorBinding)GCHandle.FromIntPtr(user).Target!;
+            return b.Allocator.ReallocateOutput(b.TensorIndex, current, checked((long)size), checked((long)alignment), stream);
+        }
+#pragma warning disable CA1031 // must not unwind into native code
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void NotifyShape(nint user, byte* name, TtrtDims* dims)
+    {
+        try
+        {
+            var b = (AllocatorBinding)GCHandle.FromIntPtr(user).Target!;
+            int rank = Math.Clamp(dims->NbDims, 0, TtrtDims.MaxDims);
+            Span<long> shape = stackalloc long[TtrtDims.MaxDims];
+            for (int i = 0; i < rank; i++)
+                shape[i] = dims->D[i];
+            b.Allocator.NotifyShape(b.TensorIndex, shape[..rank]);
+        }
+#pragma warning disable CA1031 // must not unwind into native code
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     public void SetOptimizationProfile(int profileIndex, nint stream)
@@ -350,6 +428,12 @@ internal sealed unsafe class TensorRtExecutionContext : IEngineContext
             return;
         Native.Check(NativeMethods.ContextDestroy(_context), "ttrt_context_destroy");
         _context = 0;
+        for (int i = 0; i < _allocators.Length; i++)
+        {
+            if (_allocators[i].IsAllocated)
+                _allocators[i].Free();
+        }
+
         _engine.OnContextDestroyed();
     }
 

@@ -75,6 +75,12 @@ public static unsafe class TensorRtRuntime
     /// <summary>The loaded shim's path, or <see langword="null"/> when it is not loaded yet.</summary>
     public static string? LoadedNativeLibraryPath => ShimLibrary.LoadedPath;
 
+    /// <summary>
+    /// Which shim was loaded and why, e.g. "the prebuilt shim for TensorRT 11 (libnvinfer.so.11 was found): …/libtypedtrt_trt11.so";
+    /// <see langword="null"/> when it is not loaded yet. Also logged at <see cref="TensorRtLogSeverity.Info"/> when it loads.
+    /// </summary>
+    public static string? NativeLibrarySelection => ShimLibrary.Selection;
+
     /// <summary>Loads the shim and the TensorRT library now (both happen on first use anyway) so problems surface early.</summary>
     /// <exception cref="TensorRtUnavailableException">The shim or TensorRT is missing or incompatible; the message says what was tried and what to install.</exception>
     /// <exception cref="TensorRtException">TensorRT's version is not compatible with the shim's headers (<see cref="TensorRtStatus.VersionMismatch"/>).</exception>
@@ -157,8 +163,25 @@ public static unsafe class TensorRtRuntime
         lock (LogGate)
         {
             if (s_logHandler is not null)
+            {
                 InstallLogger(s_logHandler, s_logMaxSeverity);
+                if (s_logMaxSeverity >= TensorRtLogSeverity.Info && ShimLibrary.Selection is { } selection)
+                    OnLogManaged(TensorRtLogSeverity.Info, "typedtrt: using " + selection);
+            }
         }
+    }
+
+    private static void OnLogManaged(TensorRtLogSeverity severity, string message)
+    {
+#pragma warning disable CA1031 // the handler's exceptions are swallowed, as for native messages
+        try
+        {
+            s_logHandler?.Invoke(severity, message);
+        }
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     private static void InstallLogger(TensorRtLogHandler? handler, TensorRtLogSeverity maxSeverity)
@@ -193,17 +216,25 @@ public static unsafe class TensorRtRuntime
     /// <summary>Loads the shim (from <paramref name="shimPath"/> if given) and TensorRT (from <paramref name="tensorRtPath"/> or <see cref="TensorRtLibraryPath"/>).</summary>
     internal static void EnsureTensorRtLoaded(string? shimPath, string? tensorRtPath)
     {
-        ShimLibrary.EnsureLoaded(shimPath);
         string? path = tensorRtPath ?? TensorRtLibraryPath;
-        if (path is null)
+        ShimLibrary.EnsureLoaded(shimPath, path);
+        try
         {
-            Native.Check(NativeMethods.LoadLibrary(null), "ttrt_load_library");
-            return;
-        }
+            if (path is null)
+            {
+                Native.Check(NativeMethods.LoadLibrary(null), "ttrt_load_library");
+                return;
+            }
 
-        byte[] utf8 = Native.Utf8Z(path);
-        fixed (byte* p = utf8)
-            Native.Check(NativeMethods.LoadLibrary(p), "ttrt_load_library");
+            byte[] utf8 = Native.Utf8Z(path);
+            fixed (byte* p = utf8)
+                Native.Check(NativeMethods.LoadLibrary(p), "ttrt_load_library");
+        }
+        catch (TensorRtUnavailableException e) when (ShimLibrary.Selection is { } selection)
+        {
+            // Say which shim was used: it decides which TensorRT major was looked for.
+            throw new TensorRtUnavailableException(e.Message + Environment.NewLine + "Shim: " + selection + ".", e.Status, e.FunctionName, e.NativeMessage, e.TriedPaths);
+        }
     }
 
     internal static (Version Header, Version? Loaded) ReadVersions()

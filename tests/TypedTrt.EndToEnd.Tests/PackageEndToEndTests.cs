@@ -9,21 +9,18 @@ namespace TypedTrt.EndToEnd.Tests;
 /// the package, a no-op rebuild that does not re-inspect, and user code that fails the build with TTRT1001 (a constant
 /// array of the wrong size) and TTRT1002 (a constant dynamic dim outside the profile).
 /// </summary>
-public sealed class PackageEndToEndTests(ITestOutputHelper output)
+public sealed class PackageEndToEndTests(ITestOutputHelper output, PackedFeed packed)
 {
     private static readonly string RepoRoot = TypedTrt.Tests.Shared.RepoPaths.Root;
 
     [Fact]
     public void ConsumerBuildsAgainstPackedPackage()
     {
-        string version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-        string root = Directory.CreateTempSubdirectory("typedtrt-e2e-").FullName;
-        string packages = Path.Combine(root, "packages");
+        packed.EnsurePacked();
+        string version = packed.Version;
+        string root = Directory.CreateTempSubdirectory("typedtrt-e2e-app-").FullName;
         try
         {
-            string feed = Path.Combine(root, "feed");
-            Run(RepoRoot, ["pack", "src/TypedTrt.Build", "-c", "Release", "-o", feed, $"-p:Version={version}"]);
-
             string app = Path.Combine(root, "app");
             string manifests = Path.Combine(RepoRoot, "tests", "TypedTrt.Generators.Tests", "Manifests");
             Directory.CreateDirectory(Path.Combine(app, "models", "vision"));
@@ -31,18 +28,8 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
             // A real exported ONNX model, inspected at build time by the inspector inside the package.
             File.Copy(Path.Combine(RepoRoot, "samples", "Digits", "model", "digits.onnx"), Path.Combine(app, "models", "digits.onnx"));
             File.Copy(Path.Combine(RepoRoot, "tests", "models", "uint8_bool.onnx"), Path.Combine(app, "models", "segmenter.onnx"));
-            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <config><add key="globalPackagesFolder" value="{packages}" /></config>
-                  <packageSources>
-                    <clear />
-                    <add key="local" value="{feed}" />
-                    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-                  </packageSources>
-                  <fallbackPackageFolders><add key="user" value="{Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")}" /></fallbackPackageFolders>
-                </configuration>
-                """);
+            File.Copy(Path.Combine(RepoRoot, "samples", "Digits", "model", "samples.json"), Path.Combine(app, "samples.json"));
+            packed.WriteNuGetConfig(app);
             File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
@@ -54,6 +41,7 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="TypedTrt" Version="{version}" />
+                    <PackageReference Include="TypedTrt.OnnxRuntime" Version="{version}" />
                     <TensorRTEngine Include="models/vision/detector.bindings.json" Streams="3" />
                     <TensorRTEngine Include="models/digits.onnx" ClassName="DigitClassifier" Namespace="Consumer.Vision" Profile="batch=1..32:8" />
                     <TensorRTEngine Include="models/segmenter.onnx" />
@@ -67,6 +55,28 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
                 var detector = new DetectorInput { Images = new float[2 * Detector.Tensors.Images.MaxElementCount!.Value / 32], ImagesShape = [2, 3, 224, 224] };
                 var digits = new DigitClassifierInput { Pixels = new float[4 * 64], PixelsShape = [4, 1, 8, 8] };
                 Console.WriteLine($"{Detector.DefaultStreams} {detector.Images.Length} {DigitClassifier.Tensors.Probabilities.Name} {digits.Pixels.Length} {DigitClassifier.Tensors.Pixels.MaxShape[0]} {DigitClassifier.Signature.Tensors.Count}");
+
+                // Real inference on ONNX Runtime from the packed TypedTrt.OnnxRuntime; the model file was copied to the
+                // output folder by the TensorRTEngine item. Every held-out digit must be classified as labelled.
+                using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes("samples.json"));
+                var samples = json.RootElement.GetProperty("samples").EnumerateArray()
+                    .Select(e => (Label: e.GetProperty("label").GetInt32(), Pixels: e.GetProperty("pixels").EnumerateArray().Select(v => v.GetSingle()).ToArray()))
+                    .ToArray();
+                using var engine = TypedTrt.OnnxRuntime.OnnxRuntimeEngine.Load(Path.Combine(AppContext.BaseDirectory, "models", "digits.onnx"), DigitClassifier.Signature);
+                await using var runner = new DigitClassifierRunner(engine, 2);
+                var output = await runner.RunAsync(new DigitClassifierInput { Pixels = samples.SelectMany(s => s.Pixels).ToArray(), PixelsShape = [samples.Length, 1, 8, 8] });
+                int correct = 0;
+                double worstSum = 0;
+                for (int i = 0; i < samples.Length; i++)
+                {
+                    var p = output.Probabilities.AsSpan(i * 10, 10);
+                    int best = 0;
+                    double sum = 0;
+                    for (int k = 0; k < 10; k++) { sum += p[k]; if (p[k] > p[best]) best = k; }
+                    worstSum = Math.Max(worstSum, Math.Abs(sum - 1));
+                    correct += best == samples[i].Label ? 1 : 0;
+                }
+                Console.WriteLine($"inference {correct}/{samples.Length} shape [{string.Join(",", output.ProbabilitiesShape)}] sum-error-ok {worstSum < 1e-4}");
                 """);
 
             Run(app, ["build"]);
@@ -75,6 +85,8 @@ public sealed class PackageEndToEndTests(ITestOutputHelper output)
             Assert.Contains("\"max\": [32, 1, 8, 8]", File.ReadAllText(manifest), StringComparison.Ordinal);
             string result = Run(app, ["run", "--no-build"]);
             Assert.Contains("3 301056 probabilities 256 32 3", result, StringComparison.Ordinal);
+            Assert.Contains("inference 24/24 shape [24,10] sum-error-ok True", result, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(app, "bin", "Debug", "net10.0", "models", "digits.onnx")), "the TensorRTEngine model is copied to the output folder");
 
             // No-op build: the inspector does not run again (it touches the manifest whenever it runs).
             Run(app, ["build"]);

@@ -67,9 +67,9 @@ public sealed class GeneratorSnapshotTests
         string text = run.Sources.Single().Text;
         Assert.Contains("public required float Threshold { get; set; }", text, StringComparison.Ordinal);
         Assert.Contains("public required long Count { get; init; }", text, StringComparison.Ordinal);
-        Assert.Contains("Output <c>boxes</c>: float [p2o.DynamicDimension.3, 4]; shape known after the run (dimension 0).", text, StringComparison.Ordinal);
-        Assert.Contains("Output <c>hidden</c>: float [2, ?, 128]; shape known after the run (dimension 1).", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("<c>maps</c>: float [p2o.DynamicDimension.0, 1, p2o.DynamicDimension.1, p2o.DynamicDimension.2]; shape known", text, StringComparison.Ordinal);
+        Assert.Contains("Output 'boxes': float [p2o.DynamicDimension.3, 4]; shape known after the run (dimension 0).", text, StringComparison.Ordinal);
+        Assert.Contains("Output 'hidden': float [2, ?, 128]; shape known after the run (dimension 1).", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("'maps': float [p2o.DynamicDimension.0, 1, p2o.DynamicDimension.1, p2o.DynamicDimension.2]; shape known", text, StringComparison.Ordinal);
         Snapshot.Verify(run);
     }
 

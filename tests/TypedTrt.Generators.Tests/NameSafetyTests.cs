@@ -68,7 +68,7 @@ public sealed class NameSafetyTests
     public void EveryKeywordAsClassNameIsRejectedOrCompiles()
     {
         var words = SyntaxFacts.GetKeywordKinds().Concat(SyntaxFacts.GetContextualKeywordKinds()).Select(SyntaxFacts.GetText)
-            .Concat(["Signature", "Bindings", "Tensors", "ModelFileName", "ModelSha256", "DefaultStreams", "ModelKind", "InputBuffers", "_", "file", "required", "scoped", "record", "field", "extension", "allows", "Object", "System", "TypedTrt"])
+            .Concat(["Signature", "Bindings", "Tensors", "ModelFileName", "ModelSha256", "DefaultStreams", "ModelKind", "InputBuffers", "OutputBuffers", "Lease", "Inputs", "Outputs", "RunAsync", "Dispose", "AcquireAsync", "Runner", "DisposeAsync", "_", "file", "required", "scoped", "record", "field", "extension", "allows", "Object", "System", "TypedTrt"])
             .Distinct(StringComparer.Ordinal).ToList();
         var failures = new List<string>();
         foreach (string word in words)

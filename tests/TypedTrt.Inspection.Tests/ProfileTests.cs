@@ -69,11 +69,73 @@ public class ProfileTests
     }
 
     [Fact]
-    public void Trying_to_range_an_unnamed_dynamic_dim_says_it_cannot_be_done()
+    public void Ranging_an_input_by_its_name_points_to_the_indexed_syntax()
     {
         var e = Assert.Throws<ModelInspectionException>(() => ModelInspector.Inspect(TestPaths.Model("multi_io.onnx"), Profiles("extra/feat.v1:0=1..4:2")));
         Assert.Contains("is an input", e.Message, StringComparison.Ordinal);
-        Assert.Contains("without a name cannot be given a range: 'extra/feat.v1:0' dim 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("by tensor and index, e.g. extra/feat.v1:0[1]=1..8:1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unnamed_dynamic_dim_takes_a_range_by_tensor_and_index()
+    {
+        // extra/feat.v1:0 is [batch, -1, 6]: batch by name, dim 1 (unnamed) by index; images needs height and width.
+        var m = ModelInspector.Inspect(TestPaths.Model("multi_io.onnx"), Profiles("batch=1..4:2,extra/feat.v1:0[1]=2..16:8,height=8..64:32,width=8..64:32"));
+        var extra = m.Profiles[0].Find("extra/feat.v1:0")!;
+        Assert.Equal([1L, 2, 6], extra.Min);
+        Assert.Equal([2L, 8, 6], extra.Opt);
+        Assert.Equal([4L, 16, 6], extra.Max);
+        Assert.Equal([4L, 3, 64, 64], m.Profiles[0].Find("images/rgb:0")!.Max);
+    }
+
+    [Fact]
+    public void An_indexed_range_wins_over_the_dims_name()
+    {
+        var m = ModelInspector.Inspect(TestPaths.Model("multi_io.onnx"), Profiles("batch=1..4:2,extra/feat.v1:0[0]=1..2:1,extra/feat.v1:0[1]=2..16:8,height=8..8,width=8..8"));
+        Assert.Equal([2L, 16, 6], m.Profiles[0].Find("extra/feat.v1:0")!.Max);
+        Assert.Equal(4, m.Profiles[0].Find("images/rgb:0")!.Max[0]);
+    }
+
+    [Theory]
+    [InlineData("nope[0]=1..4", "has no input 'nope'")]
+    [InlineData("extra/feat.v1:0[3]=1..4", "has rank 3 (dims 0..2)")]
+    [InlineData("extra/feat.v1:0[2]=1..4", "dimension 2 of 'extra/feat.v1:0' is static (= 6)")]
+    public void A_wrong_indexed_range_says_what_is_wrong(string spec, string expected)
+    {
+        var e = Assert.Throws<ModelInspectionException>(() => ModelInspector.Inspect(TestPaths.Model("multi_io.onnx"), Profiles("batch=1..4:2," + spec)));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("state[1]", true, "state", 1)]
+    [InlineData("a[b][12]", true, "a[b]", 12)]
+    [InlineData("batch", false, "", -1)]
+    [InlineData("[1]", false, "", -1)]
+    [InlineData("x[-1]", false, "", -1)]
+    public void Indexed_keys_parse(string key, bool ok, string tensor, int index)
+    {
+        Assert.Equal(ok, ProfileSpec.TryParseIndexedKey(key, out string t, out int i));
+        Assert.Equal(tensor, t);
+        Assert.Equal(ok ? index : -1, ok ? i : -1);
+    }
+
+    [Fact]
+    public void A_malformed_index_is_a_format_error()
+    {
+        var e = Assert.Throws<FormatException>(() => ProfileSpec.Parse("state[x]=1..4"));
+        Assert.Contains("TENSOR[INDEX]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Silero_vad_v5_gets_a_profile_for_its_unnamed_dims()
+    {
+        string path = Path.Combine(TestPaths.ThirdParty, "silero_vad_v5.onnx");
+        if (!File.Exists(path))
+            Assert.Skip("silero_vad_v5.onnx is not fetched: run tests/fetch-test-models.sh (downloads @ricky0123/vad-web from npm).");
+        var m = ModelInspector.Inspect(path, Profiles("input[0]=1..4:1,input[1]=64..1536:512,state[1]=1..4:1"));
+        Assert.Equal([4L, 1536], m.Profiles[0].Find("input")!.Max);
+        Assert.Equal([2L, 1, 128], m.Profiles[0].Find("state")!.Min);
+        Assert.Equal([2L, 4, 128], m.Profiles[0].Find("state")!.Max);
     }
 
     [Fact]

@@ -1,13 +1,18 @@
 // Issue 4 benchmark: the InferenceRunner doing native-pipeline.cu's work (same kernel, loaded from nvcc's PTX when
 // given; same grid, sizes and request scheme) next to the native numbers of the same device call.
 //
-//   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE] [--devices all|0,1,..]
+//   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--native-bin FILE] [--out DIR] [--gpu-info FILE]
+//   TypedTrt.PipelineBenchmark --host-test [--native-bin FILE] [--out DIR]
+//   TypedTrt.PipelineBenchmark --devices all|0,1,.. --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE]
 //
 // With --devices: the multi-device benchmark only (MultiDevice.cs; workloads b and c, 1/2/4 streams per device,
 // native-<workload>-dev<d>.jsonl per device in DIR), written to <out>/multi-device-results.md/.jsonl.
 //
-// DIR holds native-<workload>.jsonl (native-pipeline's output for each workload, see tests/gpu/run-benchmark.sh).
-// Writes <out>/pipeline-results.md, <out>/pipeline-results.jsonl and <out>/tune-pipeline.svg.
+// DIR holds native-<workload>.jsonl (native-pipeline's output for each workload, see tests/gpu/run-benchmark.sh);
+// --native-bin is the native-pipeline binary, run pre-batched by the dynamic batching section (issue 14).
+// Writes <out>/pipeline-results.md, <out>/pipeline-results.jsonl, <out>/tune-pipeline.svg and <out>/tune-batching.svg.
+// --host-test runs only the dynamic batching section on a CPU engine with the kernel's semantics (no GPU needed),
+// to check the program's logic; its numbers are not GPU numbers.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -19,7 +24,8 @@ using TypedTrt.Runtime.Testing;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, deviceList = null;
+string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, nativeBin = null, deviceList = null;
+bool hostTest = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -28,9 +34,26 @@ for (int i = 0; i < args.Length; i++)
         case "--ptx": ptxFile = args[++i]; break;
         case "--out": outDir = args[++i]; break;
         case "--gpu-info": gpuInfo = args[++i]; break;
+        case "--native-bin": nativeBin = args[++i]; break;
+        case "--host-test": hostTest = true; break;
         case "--devices": deviceList = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
+}
+
+if (hostTest)
+{
+    Directory.CreateDirectory(outDir);
+    var hostMissed = new List<string>();
+    var (hmd, hjson) = await BatchingBench.RunAsync(
+        w => new HostPipelineEngine(w.InBytes, w.OutBytes, w.Iters, 64),
+        nativeBin,
+        new MeasurementOptions { Window = TimeSpan.FromMilliseconds(300), Warmup = TimeSpan.FromMilliseconds(100), MaxWindows = 5 },
+        hostMissed);
+    File.WriteAllText(Path.Combine(outDir, "batching-host-test.md"), hmd + string.Join(Environment.NewLine, hostMissed.Select(m => "- missed: " + m)) + Environment.NewLine);
+    File.WriteAllText(Path.Combine(outDir, "batching-host-test.jsonl"), hjson);
+    Console.WriteLine(hmd);
+    return 0;
 }
 
 if (!CudaDriver.IsAvailable)
@@ -176,6 +199,32 @@ foreach (var w in workloads)
     md.AppendLine("```");
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Exit code {rc}; chart: tune-pipeline.svg.");
+    md.AppendLine();
+    Console.WriteLine(sw.ToString());
+}
+
+// Dynamic batching (issue 14): 64 concurrent single-row callers, batching vs plain runner vs native pre-batched.
+{
+    var (bmd, bjson) = await BatchingBench.RunAsync(
+        w => NvrtcTestEngine.CreateBatchedPipeline(w.InBytes, w.OutBytes, w.Iters, w.Blocks, 64, ptx),
+        nativeBin,
+        new MeasurementOptions { Window = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.FromMilliseconds(300), MaxWindows = 6 },
+        missed);
+    md.Append(bmd);
+    jsonl.Append(bjson);
+
+    // The tuner over dynamic batching on the tiny workload, through the CLI.
+    string svg = Path.Combine(outDir, "tune-batching.svg");
+    var sw = new StringWriter();
+    string[] tuneArgs = ["tune", "--test-engine", "tiny", "--streams", "1,2,4", "--max-batch", "8,16,32", "--queue-delay", "50us,200us", "--concurrency", "64", "--window", "300ms", "--p99-budget", "2ms", "--svg", svg, .. (ptxFile is not null ? new[] { "--ptx", ptxFile } : [])];
+    int rc = TypedTrt.Cli.Program.Run(tuneArgs, sw, Console.Error);
+    md.AppendLine(CultureInfo.InvariantCulture, $"## `typedtrt {string.Join(' ', tuneArgs.Where(a => !a.Contains('/')))}`");
+    md.AppendLine();
+    md.AppendLine("```");
+    md.AppendLine(sw.ToString().TrimEnd());
+    md.AppendLine("```");
+    md.AppendLine();
+    md.AppendLine(CultureInfo.InvariantCulture, $"Exit code {rc}; chart: tune-batching.svg.");
     md.AppendLine();
     Console.WriteLine(sw.ToString());
 }

@@ -45,6 +45,9 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>The managed thread id of the last enqueue.</summary>
+    public int LastEnqueueThread { get; set; }
+
     /// <summary>When set, every Enqueue throws the exception it makes (e.g. a sticky CudaException).</summary>
     public Func<Exception>? EnqueueFailure { get; set; }
 
@@ -153,6 +156,7 @@ internal sealed class FakeEngine : IInferenceEngine
                     throw fail();
                 if (a[0] == FailValue)
                     throw new InvalidOperationException("Injected failure: a[0] is the fail value.");
+                engine.LastEnqueueThread = Environment.CurrentManagedThreadId;
                 if (engine.Delay > TimeSpan.Zero)
                     Thread.Sleep(engine.Delay);
                 for (int i = 0; i < n; i++)

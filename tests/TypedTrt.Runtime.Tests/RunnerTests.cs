@@ -199,10 +199,39 @@ public sealed class RunnerTests
     }
 
     [Fact]
+    public async Task HostRuns_AreInlineByDefault_AndOnThePoolWhenAsked()
+    {
+        using var engine = new FakeEngine { Delay = TimeSpan.FromMilliseconds(50) };
+        await using (var inline = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1 }))
+        {
+            Assert.Equal(HostExecution.Inline, inline.HostExecution);
+            using var lease = await inline.AcquireAsync(Ct);
+            lease.SetInputShape(0, [1, FakeEngine.Width]);
+            lease.SetInputShape(1, [1, FakeEngine.Width]);
+            int thread = Environment.CurrentManagedThreadId;
+            ValueTask run = lease.RunAsync(Ct);
+            Assert.True(run.IsCompletedSuccessfully); // done when RunAsync returns, on this thread
+            Assert.Equal(thread, engine.LastEnqueueThread);
+            await run;
+        }
+
+        await using var pooled = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1, HostExecution = HostExecution.ThreadPool });
+        using var lease2 = await pooled.AcquireAsync(Ct);
+        lease2.SetInputShape(0, [1, FakeEngine.Width]);
+        lease2.SetInputShape(1, [1, FakeEngine.Width]);
+        ValueTask run2 = lease2.RunAsync(Ct);
+        Assert.False(run2.IsCompleted); // in flight on a pool thread
+        await run2;
+        Assert.NotEqual(0, engine.LastEnqueueThread);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InferenceRunner(engine, new InferenceRunnerOptions { HostExecution = (HostExecution)7 }));
+    }
+
+    [Fact]
     public async Task DisposingLeaseWhileRunning_ReturnsSlotWhenDone()
     {
         using var engine = new FakeEngine { Delay = TimeSpan.FromMilliseconds(50) };
-        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1 });
+        // On the thread pool, so the run is in flight when RunAsync returns (inline runs are done by then).
+        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = 1, HostExecution = HostExecution.ThreadPool });
         var lease = await runner.AcquireAsync(Ct);
         lease.SetInputShape(0, [1, 4]);
         lease.SetInputShape(1, [1, 4]);

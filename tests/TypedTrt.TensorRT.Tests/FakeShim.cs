@@ -131,6 +131,9 @@ internal static unsafe class FakeShim
             Check(fn(f, m));
     }
 
+    /// <summary>Makes output 'counts' data-dependent (see typedtrt_fake.h): its length varies per request, sized through an output allocator.</summary>
+    internal static void SetDataDependentCounts(bool on) => Check(((delegate* unmanaged[Cdecl]<int, int>)Export("ttrt_fake_set_data_dependent_counts"))(on ? 1 : 0));
+
     internal static void SetLoadedVersion(int version) => Check(((delegate* unmanaged[Cdecl]<int, int>)Export("ttrt_fake_set_loaded_version"))(version));
 
     internal static void EmitLog(int severity, string message)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root (see run-benchmark.sh): bash device-benchmark.sh <dir>
-# Brings back at most 7 files under $OUT (the device tool returns a limited number): native.jsonl, bench.txt,
-# pipeline-results.md, pipeline-results.jsonl, tune-pipeline.svg, gpu-tests.txt, gpu-tests.log.
+# Brings back 8 files under $OUT (the device tool returns at most 8): native.jsonl, bench.txt,
+# pipeline-results.md, pipeline-results.jsonl, tune-pipeline.svg, tune-batching.svg, gpu-tests.txt, gpu-tests.log.
+# The runner benchmark also runs native-pipeline itself, pre-batched at the batch sizes its dynamic batcher formed.
 set -uo pipefail
 dir="${1:-.gpu/bench}"
 OUT="${OUT:-/tmp/bench-out}"; mkdir -p "$OUT"
@@ -20,10 +21,10 @@ n="$work/native"
 for f in a b c tiny; do sed "s/^{/{\"workload\":\"$f\",/" "$n/native-$f.jsonl"; done > "$OUT/native.jsonl"
 cat "$OUT/native.jsonl"
 echo "--- runner benchmark ---"
-timeout 300 "$work/bench/TypedTrt.PipelineBenchmark" --native-dir "$n" "${ptx[@]}" --out "$work/res" --gpu-info "$work/gpu.txt" > "$OUT/bench.txt" 2>&1
+timeout 420 "$work/bench/TypedTrt.PipelineBenchmark" --native-dir "$n" --native-bin "$work/native-pipeline" "${ptx[@]}" --out "$work/res" --gpu-info "$work/gpu.txt" > "$OUT/bench.txt" 2>&1
 brc=$?
-cp "$work/res/pipeline-results.md" "$work/res/pipeline-results.jsonl" "$work/res/tune-pipeline.svg" "$OUT/" 2>/dev/null
-sed -n '1,/^# Pipeline benchmark/p' "$OUT/bench.txt" | grep -v '^$' | head -120
+cp "$work/res/pipeline-results.md" "$work/res/pipeline-results.jsonl" "$work/res/tune-pipeline.svg" "$work/res/tune-batching.svg" "$OUT/" 2>/dev/null
+sed -n '1,/^# Pipeline benchmark/p' "$OUT/bench.txt" | grep -v '^$' | head -150
 echo "benchmark exit code: $brc"
 if [ "${SKIP_GPU_TESTS:-0}" != 1 ]; then
   echo "--- GPU tests ---"

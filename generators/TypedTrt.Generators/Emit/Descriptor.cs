@@ -40,18 +40,14 @@ public sealed partial class BindingGenerator
             w.Line();
             w.Line("private static trt.Bindings.ModelBindings? s_bindings;");
             w.Line();
-            w.Line("private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];");
+            w.Line("private static info t(int index) => Bindings.Tensors[index];");
             w.Line();
             w.Line("/// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>");
             w.Open("public static class Tensors");
-            bool first = true;
             foreach (TensorModel t in m.Tensors)
             {
-                if (!first)
-                    w.Line();
-                first = false;
-                w.Line($"/// <summary>{Facts(t)}{(t.IsSupported ? "" : " TensorRT cannot bind this type, so it is not part of the typed inputs and outputs.")}</summary>");
-                w.Line($"public static trt.Bindings.TensorInfo {t.PropertyName} => tensor({Int(t.Index)});");
+                w.Line($"/// <summary>{Facts(t, full: true)}{(t.IsSupported ? "" : " TensorRT cannot bind this type, so it is not part of the typed inputs and outputs.")}</summary>");
+                w.Line($"public static info {t.PropertyName} => t({Int(t.Index)});");
             }
 
             w.Close();

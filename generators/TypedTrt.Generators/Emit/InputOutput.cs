@@ -22,7 +22,7 @@ public sealed partial class BindingGenerator
                 if (!first)
                     w.Line();
                 first = false;
-                w.Line($"/// <summary>{Facts(t)}</summary>");
+                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
                 if (t.IsPlainScalar)
                 {
                     w.Line($"public required {Clr(t)} {t.PropertyName} {{ get; set; }}");
@@ -34,8 +34,7 @@ public sealed partial class BindingGenerator
                 w.Line($"public required sys.ReadOnlyMemory<{Clr(t)}> {t.PropertyName} {{ get; set; }}");
                 if (t.IsDynamic)
                 {
-                    w.Line();
-                    w.Line($"/// <summary>The shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
+                    w.Line($"/// <summary>Shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
                     w.Line($"[{ShapeAttributes(t)}]");
                     w.Line($"public long[]? {t.PropertyName}Shape {{ get; set; }}");
                 }
@@ -48,7 +47,7 @@ public sealed partial class BindingGenerator
         {
             w.Line("/// <summary>");
             w.Line($"/// The outputs of <see cref=\"{e.Q(e.C)}\"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out");
-            w.Line("/// of the runner's buffers at their actual size, each with its resolved shape.");
+            w.Line("/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).");
             w.Line("/// </summary>");
             w.Line(e.GeneratedCode);
             w.Open($"{e.Access} sealed partial class {e.C}Output");
@@ -58,7 +57,7 @@ public sealed partial class BindingGenerator
                 if (!first)
                     w.Line();
                 first = false;
-                w.Line($"/// <summary>{Facts(t)}</summary>");
+                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
                 if (t.IsPlainScalar)
                 {
                     w.Line($"public required {Clr(t)} {t.PropertyName} {{ get; init; }}");
@@ -66,9 +65,11 @@ public sealed partial class BindingGenerator
                 }
 
                 w.Line($"public required {Clr(t)}[] {t.PropertyName} {{ get; init; }}");
-                w.Line();
-                w.Line($"/// <summary>The resolved shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
-                w.Line($"public required long[] {t.PropertyName}Shape {{ get; init; }}");
+                if (t.IsDynamic)
+                {
+                    w.Line($"/// <summary>Shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
+                    w.Line($"public required long[] {t.PropertyName}Shape {{ get; init; }}");
+                }
             }
 
             w.Close();

@@ -41,43 +41,41 @@ public sealed partial class BindingGenerator
             w.Line("public void Dispose() => _lease.Dispose();");
             w.Line();
 
-            w.Line("/// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>");
+            w.Line("/// <summary>The input buffers, one per input (see the input properties and <see cref=\"" + e.Q(e.C) + ".Tensors\"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>");
             w.Open("public readonly struct InputBuffers");
-            w.Line("private readonly trt.InferenceLease _lease;");
+            w.Line("private readonly trt.InferenceLease _l;");
             w.Line();
-            w.Line("internal InputBuffers(trt.InferenceLease lease) => _lease = lease;");
+            w.Line("internal InputBuffers(trt.InferenceLease lease) => _l = lease;");
             foreach (TensorModel t in e.Inputs)
             {
                 string idx = Int(t.Index);
                 if (t.IsDynamic)
                 {
-                    w.Line();
                     w.Line($"/// <summary>Sets the shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
-                    w.Line("/// <param name=\"shape\">One value per dimension.</param>");
-                    w.Line($"public void Set{t.PropertyName}Shape([{ShapeAttributes(t)}] sys.ReadOnlySpan<long> shape) => _lease.SetInputShape({idx}, shape);");
+                    w.Line($"public void Set{t.PropertyName}Shape([{ShapeAttributes(t)}] sys.ReadOnlySpan<long> shape) => _l.SetInputShape({idx}, shape);");
                 }
 
-                w.Line();
-                w.Line($"/// <summary>{Facts(t)}</summary>");
-                w.Line($"public sys.Span<{Clr(t)}> {t.PropertyName} => _lease.GetInputSpan<{Clr(t)}>({idx});");
+                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"public sys.Span<{Clr(t)}> {t.PropertyName} => _l.GetInputSpan<{Clr(t)}>({idx});");
             }
 
             w.Close();
             w.Line();
-            w.Line("/// <summary>The output buffers, valid after <see cref=\"RunAsync\"/> until the lease is disposed; each span has the output's actual size.</summary>");
+            w.Line("/// <summary>The output buffers, one per output (see <see cref=\"" + e.Q(e.C) + ".Tensors\"/> for each tensor), valid after <see cref=\"RunAsync\"/> until the lease is disposed; each span has the output's actual size.</summary>");
             w.Open("public readonly struct OutputBuffers");
-            w.Line("private readonly trt.InferenceLease _lease;");
+            w.Line("private readonly trt.InferenceLease _l;");
             w.Line();
-            w.Line("internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;");
+            w.Line("internal OutputBuffers(trt.InferenceLease lease) => _l = lease;");
             foreach (TensorModel t in e.Outputs)
             {
                 string idx = Int(t.Index);
-                w.Line();
-                w.Line($"/// <summary>{Facts(t)}</summary>");
-                w.Line($"public sys.ReadOnlySpan<{Clr(t)}> {t.PropertyName} => _lease.GetOutputSpan<{Clr(t)}>({idx});");
-                w.Line();
-                w.Line($"/// <summary>The resolved shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
-                w.Line($"public sys.ReadOnlySpan<long> {t.PropertyName}Shape => _lease.GetOutputShape({idx});");
+                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"public sys.ReadOnlySpan<{Clr(t)}> {t.PropertyName} => _l.GetOutputSpan<{Clr(t)}>({idx});");
+                if (t.IsDynamic)
+                {
+                    w.Line($"/// <summary>Shape of <see cref=\"{t.PropertyName}\"/>.</summary>");
+                    w.Line($"public sys.ReadOnlySpan<long> {t.PropertyName}Shape => _l.GetOutputShape({idx});");
+                }
             }
 
             w.Close();

@@ -88,20 +88,20 @@ public sealed partial class BindingGenerator
             w.Line();
 
             // Straight-line, synchronous methods: no per-tensor state in the async state machine, so compile time stays linear.
-            w.Open($"private static void SetInputs(trt.InferenceLease lease, {input} input)");
+            w.Open($"private static void SetInputs(trt.InferenceLease l, {input} input)");
             w.Line($"trt.Bindings.ModelBindings b = {bindings};");
             foreach (TensorModel t in e.Inputs)
             {
                 string idx = Int(t.Index);
                 if (t.IsPlainScalar)
-                    w.Line($"b.SetScalar(lease, {idx}, input.{t.PropertyName});");
+                    w.Line($"b.SetScalar(l, {idx}, input.{t.PropertyName});");
                 else
-                    w.Line($"b.SetInput(lease, {idx}, input.{t.PropertyName}, {(t.IsDynamic ? $"input.{t.PropertyName}Shape" : "null")});");
+                    w.Line($"b.SetInput(l, {idx}, input.{t.PropertyName}, {(t.IsDynamic ? $"input.{t.PropertyName}Shape" : "null")});");
             }
 
             w.Close();
             w.Line();
-            w.Open($"private static {output} GetOutputs(trt.InferenceLease lease)");
+            w.Open($"private static {output} GetOutputs(trt.InferenceLease l)");
             w.Line($"trt.Bindings.ModelBindings b = {bindings};");
             w.Line($"return new {output}");
             w.Line("{");
@@ -111,12 +111,13 @@ public sealed partial class BindingGenerator
                 string idx = Int(t.Index);
                 if (t.IsPlainScalar)
                 {
-                    w.Line($"{t.PropertyName} = b.GetScalar<{Clr(t)}>(lease, {idx}),");
+                    w.Line($"{t.PropertyName} = b.GetScalar<{Clr(t)}>(l, {idx}),");
                     continue;
                 }
 
-                w.Line($"{t.PropertyName} = b.GetOutput<{Clr(t)}>(lease, {idx}),");
-                w.Line($"{t.PropertyName}Shape = b.GetShape(lease, {idx}),");
+                w.Line($"{t.PropertyName} = b.GetOutput<{Clr(t)}>(l, {idx}),");
+                if (t.IsDynamic)
+                    w.Line($"{t.PropertyName}Shape = b.GetShape(l, {idx}),");
             }
 
             w.Unindent();

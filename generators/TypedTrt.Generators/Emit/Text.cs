@@ -98,14 +98,17 @@ public sealed partial class BindingGenerator
             }
 
             /// <summary>
-            /// What is specific to one tensor, said once per member: <c>Input &lt;c&gt;images&lt;/c&gt;: float [batch, 3, 224, 224]; batch 1..32 (opt 8).</c>
+            /// What is specific to one tensor: <c>Input 'images': float [batch, 3, 224, 224]; batch 1..32.</c> in full on its
+            /// descriptor; the short form (no mode) on its input or output property; other members only point at those.
             /// </summary>
-            public static string Facts(TensorModel t)
+            public static string Facts(TensorModel t, bool full = false)
             {
                 var sb = new StringBuilder();
-                sb.Append(t.IsInput ? "Input <c>" : "Output <c>").Append(Xml(t.Name)).Append("</c>: ").Append(Xml(t.DType)).Append(' ').Append(Shape(t));
-                if (t.ElementCount is long n && t.Shape.Count > 0)
-                    sb.Append(", ").Append(Long(n)).Append(n == 1 ? " element" : " elements");
+                if (full)
+                    sb.Append(t.IsInput ? "Input '" : "Output '").Append(Xml(t.Name)).Append("': ");
+                else
+                    sb.Append("<c>").Append(Xml(t.Name)).Append("</c> ");
+                sb.Append(Xml(t.DType)).Append(' ').Append(Shape(t));
                 if (t.IsRaw)
                     sb.Append(", raw bytes");
                 if (t.Format is { } f && f != "linear")
@@ -118,7 +121,7 @@ public sealed partial class BindingGenerator
                         if (t.Shape[d] >= 0)
                             continue;
                         string name = t.DimNames[d].Length > 0 ? Xml(t.DimNames[d]) : "dim " + d.ToString(CultureInfo.InvariantCulture);
-                        parts.Add($"{name} {Long(t.Min[d])}..{Long(t.Max[d])} (opt {Long(t.Opt[d])})");
+                        parts.Add($"{name} {Long(t.Min[d])}..{Long(t.Max[d])}");
                     }
 
                     sb.Append("; ").Append(string.Join(", ", parts));

@@ -6,7 +6,7 @@ namespace TypedTrt.Generators.Json;
 /// <summary>
 /// Removes insignificant whitespace, comments and a BOM from valid JSON, and escapes the characters C# treats as line
 /// breaks (U+0085, U+2028, U+2029; JSON allows them raw in strings), so the result fits a single-line raw string
-/// literal. The JSON value is unchanged.
+/// literal. The manifest it describes is unchanged (an all-empty <c>dimNames</c>, the default, is left out).
 /// </summary>
 internal static class JsonMinifier
 {
@@ -67,6 +67,10 @@ internal static class JsonMinifier
             i++;
         }
 
-        return sb.ToString();
+        // A tensor's all-unnamed dimNames is the default: leave it out (structural only, since quotes inside strings are escaped).
+        return EmptyDimNames.Replace(sb.ToString(), "");
     }
+
+    private static readonly System.Text.RegularExpressions.Regex EmptyDimNames =
+        new(@",""dimNames"":\[(?:""""(?:,"""")*)?\]", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 }

@@ -15,6 +15,7 @@ namespace TypedTrt.Generators.Model;
 /// <param name="ProfileCount">Number of optimization profiles.</param>
 /// <param name="ManifestJson">The manifest, minified, to embed as a UTF-8 literal.</param>
 /// <param name="Tensors">Every tensor, in manifest order.</param>
+/// <param name="EmitKServeClient">Whether to emit a KServe v2 client (<c>KServeClient="true"</c>).</param>
 internal sealed record BindingModel(
     string HintName,
     string ManifestPath,
@@ -29,4 +30,5 @@ internal sealed record BindingModel(
     int DefaultStreams,
     int ProfileCount,
     string ManifestJson,
-    EquatableArray<TensorModel> Tensors);
+    EquatableArray<TensorModel> Tensors,
+    bool EmitKServeClient = false);

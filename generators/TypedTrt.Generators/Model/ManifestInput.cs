@@ -12,6 +12,7 @@ namespace TypedTrt.Generators.Model;
 /// <param name="SourceFile"><c>TypedTrtSourceFile</c>: the model file the manifest was made from (for messages), or null.</param>
 /// <param name="SourceSha256"><c>TypedTrtSourceSha256</c>: the model file's current SHA-256 when MSBuild computed it, or null.</param>
 /// <param name="Access"><c>TypedTrtAccess</c>: <c>Public</c> (default) or <c>Internal</c>, or null.</param>
+/// <param name="KServeClient"><c>TypedTrtKServeClient</c>: <c>true</c> to emit a KServe v2 client, or null.</param>
 /// <param name="ReadError">Set when reading the file or its options failed unexpectedly (reported as TTRT0099).</param>
 internal sealed record ManifestInput(
     string Path,
@@ -22,4 +23,5 @@ internal sealed record ManifestInput(
     string? SourceFile,
     string? SourceSha256,
     string? Access = null,
-    string? ReadError = null);
+    string? ReadError = null,
+    string? KServeClient = null);

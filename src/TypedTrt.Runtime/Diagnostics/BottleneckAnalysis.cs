@@ -54,6 +54,12 @@ public sealed record StageTimings(
 
     /// <summary>Achieved device→host bandwidth during copies, in GB/s.</summary>
     public double D2HGigabytesPerSecond => D2HMicroseconds > 0 ? D2HBytes / D2HMicroseconds / 1e3 : 0;
+
+    /// <summary>
+    /// The dynamic batcher's statistics over the profiled run (batching runners only; profiling starts them afresh).
+    /// With batching, <see cref="Requests"/> and the stage times count batches (one enqueue each).
+    /// </summary>
+    public Batching.BatchingStatistics? Batching { get; init; }
 }
 
 /// <summary>
@@ -248,6 +254,12 @@ public sealed class BottleneckReport
         sb.AppendLine(c, $"  D2H      {t.D2HMicroseconds,10:0.0}  {s.D2H,6:P0}   {t.D2HGigabytesPerSecond:0.00} GB/s");
         sb.AppendLine(c, $"  host gap {t.HostGapMicroseconds,10:0.0}");
         sb.AppendLine(c, $"  per request: achieved {AchievedMicroseconds:0.0} µs, {(IsHostBackend ? "backend run" : "device floor")} {DeviceFloorMicroseconds:0.0} µs");
+        if (t.Batching is { } b)
+        {
+            sb.AppendLine(c, $"  dynamic batching: the {t.Requests} runs above are batches: {b.Requests} requests, {b.Rows} rows, mean batch {b.MeanBatchSize:0.0} of max {b.MaxBatchSize} (most often {b.ModeBatchSize}); {(b.Batches > 0 && t.WallSeconds > 0 ? b.Rows / t.WallSeconds : 0):0.0} rows/s");
+            sb.AppendLine(c, $"  queue wait p50 {b.QueueWaitP50.TotalMicroseconds:0} µs, p99 {b.QueueWaitP99.TotalMicroseconds:0} µs (MaxQueueDelay {b.MaxQueueDelay.TotalMicroseconds:0} µs); cancelled {b.Cancelled}, rejected {b.Rejected}");
+        }
+
         foreach (var d in Devices)
         {
             var dt = d.Timings;

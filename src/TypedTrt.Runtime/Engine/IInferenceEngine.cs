@@ -55,6 +55,19 @@ public interface IEngineContext : IDisposable
     void SetTensorAddress(int tensorIndex, nint address, long capacityBytes);
 
     /// <summary>
+    /// Lets the engine size an output at run time: for an output whose resolved shape still has unresolved (-1) dims
+    /// once every input shape is set, the engine calls <paramref name="allocator"/> during <see cref="Enqueue"/> for
+    /// memory of the size it needs and for the shape (TensorRT's <c>setOutputAllocator</c>). <see langword="null"/>
+    /// removes it. Engines that cannot do this keep the default, which throws.
+    /// </summary>
+    /// <param name="tensorIndex">An output's index in the signature.</param>
+    /// <param name="allocator">The allocator, or <see langword="null"/>.</param>
+    /// <exception cref="NotSupportedException">The engine cannot size outputs at run time.</exception>
+    void SetOutputAllocator(int tensorIndex, IOutputAllocator? allocator) =>
+        throw new NotSupportedException(
+            $"This engine ({GetType().Name}) cannot size output {tensorIndex} at run time; its shape must follow from the input shapes.");
+
+    /// <summary>
     /// Runs inference. Device engines enqueue asynchronous work on <paramref name="stream"/> (a non-default CUDA stream)
     /// and return; host engines compute synchronously (stream is 0). Throws on failure with the backend's error text.
     /// </summary>

@@ -13,6 +13,9 @@ namespace TypedTrt.Runtime.Testing;
 /// <c>greater</c> = #{j : a &gt; b} (int64 [batch]). Integer-valued inputs give exact float results.</item>
 /// <item><see cref="CreatePipeline"/>: the <c>engine</c> kernel of <c>shared/bench/native-pipeline.cu</c> with the same
 /// code and grid (256 threads, configurable blocks): input <c>in</c> float [n_in], output <c>out</c> float [n_out].</item>
+/// <item><see cref="CreateBatchedPipeline"/>: the same kernel with a dynamic batch dimension, <c>in</c> float [batch, n_in] →
+/// <c>out</c> float [batch, n_out], launched over batch·n_in inputs and batch·n_out outputs: exactly what
+/// native-pipeline.cu does when run pre-batched with in and out bytes × batch (for dynamic batching benchmarks).</item>
 /// </list>
 /// A per-request, recoverable failure: <see cref="FailingBatch"/> makes <see cref="IEngineContext.Enqueue"/> throw for that
 /// batch size (host-side, before any launch). Device-side faults (illegal address, trap) are deliberately not offered:
@@ -69,6 +72,7 @@ public sealed class NvrtcTestEngine : IInferenceEngine
     private readonly CudaModule _module;
     private readonly CudaFunction _ew, _rows, _pipeline;
     private readonly bool _isPipeline;
+    private bool _isBatchedPipeline;
     private readonly int _width, _nIn, _nOut, _iters, _blocks;
     private int _disposed;
 
@@ -173,6 +177,41 @@ public sealed class NvrtcTestEngine : IInferenceEngine
         return new NvrtcTestEngine(deviceOrdinal, sig, isPipeline: true, 0, nIn, nOut, iters, blocks, image);
     }
 
+    /// <summary>
+    /// Creates the pipeline kernel with a dynamic batch dimension (profile 0: 1..<paramref name="maxBatch"/>): input
+    /// <c>in</c> float [batch, inBytesPerRow/4], output <c>out</c> float [batch, outBytesPerRow/4]. A batch of k rows
+    /// launches the kernel over k·n_in inputs and k·n_out outputs with the same grid, like <c>native-pipeline</c> run
+    /// with in and out bytes × k. When n_in equals n_out and iters is 0, every output is its own input (row-exact).
+    /// </summary>
+    /// <param name="inBytesPerRow">Input bytes per row (a multiple of 4).</param>
+    /// <param name="outBytesPerRow">Output bytes per row (a multiple of 4).</param>
+    /// <param name="iters">FMA iterations per input element.</param>
+    /// <param name="blocks">Grid size.</param>
+    /// <param name="maxBatch">The profile's largest batch.</param>
+    /// <param name="image">Optional PTX or cubin image with the <c>engine</c> kernel (e.g. nvcc -ptx of native-pipeline.cu); null: NVRTC.</param>
+    /// <param name="deviceOrdinal">The CUDA device.</param>
+    public static NvrtcTestEngine CreateBatchedPipeline(long inBytesPerRow, long outBytesPerRow, int iters, int blocks, int maxBatch, byte[]? image = null, int deviceOrdinal = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inBytesPerRow, 4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outBytesPerRow, 4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blocks, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(iters);
+        if (image is not null && (image.Length == 0 || image[^1] != 0))
+            image = [.. image, 0];
+        int nIn = checked((int)(inBytesPerRow / 4)), nOut = checked((int)(outBytesPerRow / 4));
+        var sig = new BindingManifest(
+            new ModelSource(ModelKind.TensorRTEngine, "nvrtc-batched-pipeline.engine", new string('0', 64), 1),
+            [
+                new TensorBinding("in", TensorMode.Input, "float", [-1, nIn], ["batch", ""]),
+                new TensorBinding("out", TensorMode.Output, "float", [-1, nOut], ["batch", ""]),
+            ],
+            [new OptimizationProfile([new ProfileShape("in", [1, nIn], [maxBatch, nIn], [maxBatch, nIn])])]);
+        var engine = new NvrtcTestEngine(deviceOrdinal, sig, isPipeline: true, 0, nIn, nOut, iters, blocks, image);
+        engine._isBatchedPipeline = true;
+        return engine;
+    }
+
     /// <inheritdoc/>
     public BindingManifest Signature { get; }
 
@@ -242,7 +281,7 @@ public sealed class NvrtcTestEngine : IInferenceEngine
         public void SetInputShape(int tensorIndex, ReadOnlySpan<long> dims)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (engine._isPipeline || tensorIndex > 2)
+            if ((engine._isPipeline && !(engine._isBatchedPipeline && tensorIndex == 0)) || tensorIndex > 2)
                 throw new ArgumentException($"Tensor {tensorIndex} has no dynamic dimensions.", nameof(tensorIndex));
             _batch[tensorIndex] = dims[0];
         }
@@ -250,6 +289,13 @@ public sealed class NvrtcTestEngine : IInferenceEngine
         public int GetTensorShape(int tensorIndex, Span<long> dims)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (engine._isBatchedPipeline)
+            {
+                dims[0] = _batch[0];
+                dims[1] = tensorIndex == 0 ? engine._nIn : engine._nOut;
+                return 2;
+            }
+
             if (engine._isPipeline)
             {
                 dims[0] = tensorIndex == 0 ? engine._nIn : engine._nOut;
@@ -289,7 +335,10 @@ public sealed class NvrtcTestEngine : IInferenceEngine
             if (engine._isPipeline)
             {
                 ulong pin = (ulong)_addr[0], pout = (ulong)_addr[1];
-                int nIn = engine._nIn, nOut = engine._nOut, iters = engine._iters;
+                long k = engine._isBatchedPipeline ? _batch[0] : 1;
+                if (k < 1)
+                    throw new InvalidOperationException("The batched pipeline's input has no shape; set it first.");
+                int nIn = checked((int)(engine._nIn * k)), nOut = checked((int)(engine._nOut * k)), iters = engine._iters;
                 nint* args = stackalloc nint[] { (nint)(&pin), (nint)(&pout), (nint)(&nIn), (nint)(&nOut), (nint)(&iters) };
                 engine._pipeline.Launch((uint)engine._blocks, 256, stream, new ReadOnlySpan<nint>(args, 5));
                 return;

@@ -175,6 +175,15 @@ internal static unsafe partial class NativeMethods
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int ContextSetDeviceMemory(nint context, nint memory, long size);
 
+    [LibraryImport(LibraryName, EntryPoint = "ttrt_context_set_output_allocator")]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    internal static partial int ContextSetOutputAllocator(
+        nint context,
+        byte* name,
+        delegate* unmanaged[Cdecl]<nint, byte*, nint, ulong, ulong, nint, nint> reallocate,
+        delegate* unmanaged[Cdecl]<nint, byte*, TtrtDims*, void> notifyShape,
+        nint userData);
+
     [LibraryImport(LibraryName, EntryPoint = "ttrt_context_enqueue")]
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int ContextEnqueue(nint context, nint stream);

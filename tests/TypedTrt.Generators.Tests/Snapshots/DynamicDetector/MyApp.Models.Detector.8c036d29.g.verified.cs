@@ -3,251 +3,239 @@
 #nullable enable
 #pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them
 
-namespace MyApp.Models
+namespace MyApp.Models;
+
+using sys = global::System;
+using trt = global::TypedTrt.Runtime;
+using ttrt = global::TypedTrt;
+using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+
+/// <summary>
+/// The bindings of TensorRT engine <c>detector.engine</c> (TensorRT 10.3.0.26): 1 input, 2 outputs, 1 optimization profile.
+/// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.DetectorRunner"/> runs the model.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public static partial class Detector
 {
-    using sys = global::System;
-    using trt = global::TypedTrt.Runtime;
-    using ttrt = global::TypedTrt;
+    /// <summary>The model file's name.</summary>
+    public const string ModelFileName = "detector.engine";
 
-    /// <summary>
-    /// The bindings of TensorRT engine <c>detector.engine</c> (TensorRT 10.3.0.26): 1 input, 2 outputs, 1 optimization profile.
-    /// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.DetectorRunner"/> runs the model.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public static partial class Detector
+    /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
+    public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
+    public const int DefaultStreams = 4;
+
+    /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
+    public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+
+    /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
+    public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
+        """{"schema":"typedtrt.bindings/v1","source":{"kind":"tensorrt-engine","file":"detector.engine","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":4096,"tensorrtVersion":"10.3.0.26"},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[-1,3,224,224],"dimNames":["batch","","",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":4,"location":"device","isShapeTensor":false},{"name":"boxes","mode":"output","dtype":"float","shape":[-1,100,4],"dimNames":["batch","",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":4,"location":"device","isShapeTensor":false},{"name":"scores","mode":"output","dtype":"half","shape":[-1,100],"dimNames":["batch",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":2,"location":"device","isShapeTensor":false}],"profiles":[{"inputs":[{"name":"images","min":[1,3,224,224],"opt":[8,3,224,224],"max":[32,3,224,224]}]}]}"""u8,
+        "detector.bindings.json");
+
+    private static trt.Bindings.ModelBindings? s_bindings;
+
+    private static info t(int index) => Bindings.Tensors[index];
+
+    /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
+    public static class Tensors
     {
-        /// <summary>The model file's name.</summary>
-        public const string ModelFileName = "detector.engine";
+        /// <summary>Input 'images': float [batch, 3, 224, 224]; batch 1..32.</summary>
+        public static info Images => t(0);
+        /// <summary>Output 'boxes': float [batch, 100, 4].</summary>
+        public static info Boxes => t(1);
+        /// <summary>Output 'scores': half [batch, 100].</summary>
+        public static info Scores => t(2);
+    }
+}
 
-        /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
-        public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// <summary>
+/// The inputs of <see cref="global::MyApp.Models.Detector"/> for <see cref="global::MyApp.Models.DetectorRunner.RunAsync"/>, set with an object initializer. Data is row-major
+/// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
+/// when exactly one dimension is dynamic: it is then inferred from the data's length.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DetectorInput
+{
+    /// <inheritdoc cref="Detector.Tensors.Images"/>
+    public required sys.ReadOnlyMemory<float> Images { get; set; }
+    /// <summary>Shape of <see cref="Images"/>.</summary>
+    [ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)]
+    public long[]? ImagesShape { get; set; }
+}
 
-        /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
-        public const int DefaultStreams = 4;
+/// <summary>
+/// The outputs of <see cref="global::MyApp.Models.Detector"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
+/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DetectorOutput
+{
+    /// <inheritdoc cref="Detector.Tensors.Boxes"/>
+    public required float[] Boxes { get; init; }
+    /// <summary>Shape of <see cref="Boxes"/>.</summary>
+    public required long[] BoxesShape { get; init; }
 
-        /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
-        public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+    /// <inheritdoc cref="Detector.Tensors.Scores"/>
+    public required sys.Half[] Scores { get; init; }
+    /// <summary>Shape of <see cref="Scores"/>.</summary>
+    public required long[] ScoresShape { get; init; }
+}
 
-        /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
-        public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
-            """{"schema":"typedtrt.bindings/v1","source":{"kind":"tensorrt-engine","file":"detector.engine","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":4096,"tensorrtVersion":"10.3.0.26"},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[-1,3,224,224],"dimNames":["batch","","",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":4,"location":"device","isShapeTensor":false},{"name":"boxes","mode":"output","dtype":"float","shape":[-1,100,4],"dimNames":["batch","",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":4,"location":"device","isShapeTensor":false},{"name":"scores","mode":"output","dtype":"half","shape":[-1,100],"dimNames":["batch",""],"format":"linear","vectorizedDim":-1,"componentsPerElement":1,"bytesPerComponent":2,"location":"device","isShapeTensor":false}],"profiles":[{"inputs":[{"name":"images","min":[1,3,224,224],"opt":[8,3,224,224],"max":[32,3,224,224]}]}]}"""u8,
-            "detector.bindings.json");
+/// <summary>
+/// Exclusive use of one slot of a <see cref="global::MyApp.Models.DetectorRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
+/// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
+/// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public readonly struct DetectorLease : sys.IDisposable
+{
+    private readonly trt.InferenceLease _lease;
 
-        private static trt.Bindings.ModelBindings? s_bindings;
+    /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Detector"/> (for <see cref="global::MyApp.Models.IDetectorRunner"/> implementations).</summary>
+    /// <param name="lease">The untyped lease.</param>
+    public DetectorLease(trt.InferenceLease lease) => _lease = lease;
 
-        private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];
+    /// <summary>The untyped lease, for index-based access.</summary>
+    public trt.InferenceLease Lease => _lease;
 
-        /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
-        public static class Tensors
+    /// <summary>The slot's input buffers and shape setters.</summary>
+    public InputBuffers Inputs => new InputBuffers(_lease);
+
+    /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
+    public OutputBuffers Outputs => new OutputBuffers(_lease);
+
+    /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
+    /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
+    /// <returns>A task that completes when the outputs are ready.</returns>
+    public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
+
+    /// <summary>Returns the slot to the runner.</summary>
+    public void Dispose() => _lease.Dispose();
+
+    /// <summary>The input buffers, one per input (see the input properties and <see cref="global::MyApp.Models.Detector.Tensors"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
+    public readonly struct InputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal InputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <summary>Sets the shape of <see cref="Images"/>.</summary>
+        public void SetImagesShape([ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(0, shape);
+        /// <inheritdoc cref="Detector.Tensors.Images"/>
+        public sys.Span<float> Images => _l.GetInputSpan<float>(0);
+    }
+
+    /// <summary>The output buffers, one per output (see <see cref="global::MyApp.Models.Detector.Tensors"/> for each tensor), valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
+    public readonly struct OutputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Detector.Tensors.Boxes"/>
+        public sys.ReadOnlySpan<float> Boxes => _l.GetOutputSpan<float>(1);
+        /// <summary>Shape of <see cref="Boxes"/>.</summary>
+        public sys.ReadOnlySpan<long> BoxesShape => _l.GetOutputShape(1);
+        /// <inheritdoc cref="Detector.Tensors.Scores"/>
+        public sys.ReadOnlySpan<sys.Half> Scores => _l.GetOutputSpan<sys.Half>(2);
+        /// <summary>Shape of <see cref="Scores"/>.</summary>
+        public sys.ReadOnlySpan<long> ScoresShape => _l.GetOutputShape(2);
+    }
+}
+
+/// <summary>
+/// A runner of <c>detector.engine</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
+/// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.DetectorRunner"/> implements it in process; depend on the
+/// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
+/// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public partial interface IDetectorRunner : sys.IAsyncDisposable
+{
+    /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
+    /// <param name="input">The inputs.</param>
+    /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
+    /// <returns>The outputs, in arrays the caller owns.</returns>
+    /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorOutput> RunAsync(global::MyApp.Models.DetectorInput input, sys.Threading.CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
+    /// <param name="cancellationToken">Cancels waiting for a slot.</param>
+    /// <returns>The lease; dispose it to return the slot.</returns>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs <c>detector.engine</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
+/// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DetectorRunner : global::MyApp.Models.IDetectorRunner
+{
+    private readonly trt.InferenceRunner _runner;
+
+    /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Detector"/>.</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
+    public DetectorRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Detector.DefaultStreams)
+        : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
+    {
+    }
+
+    /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="options">The runner's options.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
+    public DetectorRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
+    {
+        global::MyApp.Models.Detector.Bindings.CheckEngine(engine, "Detector");
+        _runner = new trt.InferenceRunner(engine, options);
+    }
+
+    /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
+    public trt.InferenceRunner Runner => _runner;
+
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorOutput> RunAsync(global::MyApp.Models.DetectorInput input, sys.Threading.CancellationToken cancellationToken = default)
+    {
+        sys.ArgumentNullException.ThrowIfNull(input);
+        trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            /// <summary>Input <c>images</c>: float [batch, 3, 224, 224]; batch 1..32 (opt 8).</summary>
-            public static trt.Bindings.TensorInfo Images => tensor(0);
-
-            /// <summary>Output <c>boxes</c>: float [batch, 100, 4].</summary>
-            public static trt.Bindings.TensorInfo Boxes => tensor(1);
-
-            /// <summary>Output <c>scores</c>: half [batch, 100].</summary>
-            public static trt.Bindings.TensorInfo Scores => tensor(2);
+            SetInputs(lease, input);
+            await lease.RunAsync(cancellationToken).ConfigureAwait(false);
+            return GetOutputs(lease);
+        }
+        finally
+        {
+            lease.Dispose();
         }
     }
 
-    /// <summary>
-    /// The inputs of <see cref="global::MyApp.Models.Detector"/> for <see cref="global::MyApp.Models.DetectorRunner.RunAsync"/>, set with an object initializer. Data is row-major
-    /// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
-    /// when exactly one dimension is dynamic: it is then inferred from the data's length.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DetectorInput
-    {
-        /// <summary>Input <c>images</c>: float [batch, 3, 224, 224]; batch 1..32 (opt 8).</summary>
-        public required sys.ReadOnlyMemory<float> Images { get; set; }
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
+        new global::MyApp.Models.DetectorLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
 
-        /// <summary>The shape of <see cref="Images"/>.</summary>
-        [ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)]
-        public long[]? ImagesShape { get; set; }
+    /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
+    /// <returns>A task that completes when the slots are freed.</returns>
+    public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
+
+    private static void SetInputs(trt.InferenceLease l, global::MyApp.Models.DetectorInput input)
+    {
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Detector.Bindings;
+        b.SetInput(l, 0, input.Images, input.ImagesShape);
     }
 
-    /// <summary>
-    /// The outputs of <see cref="global::MyApp.Models.Detector"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
-    /// of the runner's buffers at their actual size, each with its resolved shape.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DetectorOutput
+    private static global::MyApp.Models.DetectorOutput GetOutputs(trt.InferenceLease l)
     {
-        /// <summary>Output <c>boxes</c>: float [batch, 100, 4].</summary>
-        public required float[] Boxes { get; init; }
-
-        /// <summary>The resolved shape of <see cref="Boxes"/>.</summary>
-        public required long[] BoxesShape { get; init; }
-
-        /// <summary>Output <c>scores</c>: half [batch, 100].</summary>
-        public required sys.Half[] Scores { get; init; }
-
-        /// <summary>The resolved shape of <see cref="Scores"/>.</summary>
-        public required long[] ScoresShape { get; init; }
-    }
-
-    /// <summary>
-    /// Exclusive use of one slot of a <see cref="global::MyApp.Models.DetectorRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
-    /// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
-    /// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public readonly struct DetectorLease : sys.IDisposable
-    {
-        private readonly trt.InferenceLease _lease;
-
-        /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Detector"/> (for <see cref="global::MyApp.Models.IDetectorRunner"/> implementations).</summary>
-        /// <param name="lease">The untyped lease.</param>
-        public DetectorLease(trt.InferenceLease lease) => _lease = lease;
-
-        /// <summary>The untyped lease, for index-based access.</summary>
-        public trt.InferenceLease Lease => _lease;
-
-        /// <summary>The slot's input buffers and shape setters.</summary>
-        public InputBuffers Inputs => new InputBuffers(_lease);
-
-        /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
-        public OutputBuffers Outputs => new OutputBuffers(_lease);
-
-        /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
-        /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
-        /// <returns>A task that completes when the outputs are ready.</returns>
-        public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
-
-        /// <summary>Returns the slot to the runner.</summary>
-        public void Dispose() => _lease.Dispose();
-
-        /// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
-        public readonly struct InputBuffers
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Detector.Bindings;
+        return new global::MyApp.Models.DetectorOutput
         {
-            private readonly trt.InferenceLease _lease;
-
-            internal InputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Sets the shape of <see cref="Images"/>.</summary>
-            /// <param name="shape">One value per dimension.</param>
-            public void SetImagesShape([ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)] sys.ReadOnlySpan<long> shape) => _lease.SetInputShape(0, shape);
-
-            /// <summary>Input <c>images</c>: float [batch, 3, 224, 224]; batch 1..32 (opt 8).</summary>
-            public sys.Span<float> Images => _lease.GetInputSpan<float>(0);
-        }
-
-        /// <summary>The output buffers, valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
-        public readonly struct OutputBuffers
-        {
-            private readonly trt.InferenceLease _lease;
-
-            internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Output <c>boxes</c>: float [batch, 100, 4].</summary>
-            public sys.ReadOnlySpan<float> Boxes => _lease.GetOutputSpan<float>(1);
-
-            /// <summary>The resolved shape of <see cref="Boxes"/>.</summary>
-            public sys.ReadOnlySpan<long> BoxesShape => _lease.GetOutputShape(1);
-
-            /// <summary>Output <c>scores</c>: half [batch, 100].</summary>
-            public sys.ReadOnlySpan<sys.Half> Scores => _lease.GetOutputSpan<sys.Half>(2);
-
-            /// <summary>The resolved shape of <see cref="Scores"/>.</summary>
-            public sys.ReadOnlySpan<long> ScoresShape => _lease.GetOutputShape(2);
-        }
-    }
-
-    /// <summary>
-    /// A runner of <c>detector.engine</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
-    /// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.DetectorRunner"/> implements it in process; depend on the
-    /// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
-    /// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public partial interface IDetectorRunner : sys.IAsyncDisposable
-    {
-        /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
-        /// <returns>The outputs, in arrays the caller owns.</returns>
-        /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorOutput> RunAsync(global::MyApp.Models.DetectorInput input, sys.Threading.CancellationToken cancellationToken = default);
-
-        /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
-        /// <param name="cancellationToken">Cancels waiting for a slot.</param>
-        /// <returns>The lease; dispose it to return the slot.</returns>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
-    }
-
-    /// <summary>
-    /// Runs <c>detector.engine</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
-    /// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DetectorRunner : global::MyApp.Models.IDetectorRunner
-    {
-        private readonly trt.InferenceRunner _runner;
-
-        /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Detector"/>.</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
-        public DetectorRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Detector.DefaultStreams)
-            : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
-        {
-        }
-
-        /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="options">The runner's options.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
-        public DetectorRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
-        {
-            global::MyApp.Models.Detector.Bindings.CheckEngine(engine, "Detector");
-            _runner = new trt.InferenceRunner(engine, options);
-        }
-
-        /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
-        public trt.InferenceRunner Runner => _runner;
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorOutput> RunAsync(global::MyApp.Models.DetectorInput input, sys.Threading.CancellationToken cancellationToken = default)
-        {
-            sys.ArgumentNullException.ThrowIfNull(input);
-            trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                SetInputs(lease, input);
-                await lease.RunAsync(cancellationToken).ConfigureAwait(false);
-                return GetOutputs(lease);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DetectorLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
-            new global::MyApp.Models.DetectorLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
-
-        /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
-        /// <returns>A task that completes when the slots are freed.</returns>
-        public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
-
-        private static void SetInputs(trt.InferenceLease lease, global::MyApp.Models.DetectorInput input)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Detector.Bindings;
-            b.SetInput(lease, 0, input.Images, input.ImagesShape);
-        }
-
-        private static global::MyApp.Models.DetectorOutput GetOutputs(trt.InferenceLease lease)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Detector.Bindings;
-            return new global::MyApp.Models.DetectorOutput
-            {
-                Boxes = b.GetOutput<float>(lease, 1),
-                BoxesShape = b.GetShape(lease, 1),
-                Scores = b.GetOutput<sys.Half>(lease, 2),
-                ScoresShape = b.GetShape(lease, 2),
-            };
-        }
+            Boxes = b.GetOutput<float>(l, 1),
+            BoxesShape = b.GetShape(l, 1),
+            Scores = b.GetOutput<sys.Half>(l, 2),
+            ScoresShape = b.GetShape(l, 2),
+        };
     }
 }

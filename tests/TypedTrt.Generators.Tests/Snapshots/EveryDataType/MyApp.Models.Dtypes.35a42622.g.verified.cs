@@ -3,549 +3,475 @@
 #nullable enable
 #pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them
 
-namespace MyApp.Models
+namespace MyApp.Models;
+
+using sys = global::System;
+using trt = global::TypedTrt.Runtime;
+using ttrt = global::TypedTrt;
+using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+
+/// <summary>
+/// The bindings of TensorRT engine <c>dtypes.engine</c>: 14 inputs, 12 outputs, 0 optimization profiles.
+/// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.DtypesRunner"/> runs the model.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public static partial class Dtypes
 {
-    using sys = global::System;
-    using trt = global::TypedTrt.Runtime;
-    using ttrt = global::TypedTrt;
+    /// <summary>The model file's name.</summary>
+    public const string ModelFileName = "dtypes.engine";
 
-    /// <summary>
-    /// The bindings of TensorRT engine <c>dtypes.engine</c>: 14 inputs, 12 outputs, 0 optimization profiles.
-    /// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.DtypesRunner"/> runs the model.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public static partial class Dtypes
+    /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
+    public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
+    public const int DefaultStreams = 2;
+
+    /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
+    public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+
+    /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
+    public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
+        """{"schema":"typedtrt.bindings/v1","source":{"kind":"tensorrt-engine","file":"dtypes.engine","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1},"tensors":[{"name":"in_float","mode":"input","dtype":"float","shape":[2,3]},{"name":"in_half","mode":"input","dtype":"half","shape":[2,3]},{"name":"in_int8","mode":"input","dtype":"int8","shape":[2,3]},{"name":"in_int32","mode":"input","dtype":"int32","shape":[2,3]},{"name":"in_bool","mode":"input","dtype":"bool","shape":[2,3]},{"name":"in_uint8","mode":"input","dtype":"uint8","shape":[2,3]},{"name":"in_fp8","mode":"input","dtype":"fp8","shape":[2,3]},{"name":"in_bf16","mode":"input","dtype":"bf16","shape":[2,3]},{"name":"in_int64","mode":"input","dtype":"int64","shape":[2,3]},{"name":"in_int4","mode":"input","dtype":"int4","shape":[2,3]},{"name":"in_fp4","mode":"input","dtype":"fp4","shape":[2,3]},{"name":"in_e8m0","mode":"input","dtype":"e8m0","shape":[2,3]},{"name":"in_double","mode":"input","dtype":"double","supported":false,"shape":[2]},{"name":"packed","mode":"input","dtype":"half","shape":[1,3,5,5],"format":"chw16","vectorizedDim":1,"componentsPerElement":16,"bytesPerComponent":2,"location":"device","isShapeTensor":false},{"name":"out_float","mode":"output","dtype":"float","shape":[-1,5],"dimNames":["n",""]},{"name":"out_half","mode":"output","dtype":"half","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int8","mode":"output","dtype":"int8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int32","mode":"output","dtype":"int32","shape":[-1,5],"dimNames":["n",""]},{"name":"out_bool","mode":"output","dtype":"bool","shape":[-1,5],"dimNames":["n",""]},{"name":"out_uint8","mode":"output","dtype":"uint8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_fp8","mode":"output","dtype":"fp8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_bf16","mode":"output","dtype":"bf16","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int64","mode":"output","dtype":"int64","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int4","mode":"output","dtype":"int4","shape":[-1,5],"dimNames":["n",""]},{"name":"out_fp4","mode":"output","dtype":"fp4","shape":[-1,5],"dimNames":["n",""]},{"name":"out_e8m0","mode":"output","dtype":"e8m0","shape":[-1,5],"dimNames":["n",""]}],"profiles":[]}"""u8,
+        "dtypes.bindings.json");
+
+    private static trt.Bindings.ModelBindings? s_bindings;
+
+    private static info t(int index) => Bindings.Tensors[index];
+
+    /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
+    public static class Tensors
     {
-        /// <summary>The model file's name.</summary>
-        public const string ModelFileName = "dtypes.engine";
+        /// <summary>Input 'in_float': float [2, 3].</summary>
+        public static info InFloat => t(0);
+        /// <summary>Input 'in_half': half [2, 3].</summary>
+        public static info InHalf => t(1);
+        /// <summary>Input 'in_int8': int8 [2, 3].</summary>
+        public static info InInt8 => t(2);
+        /// <summary>Input 'in_int32': int32 [2, 3].</summary>
+        public static info InInt32 => t(3);
+        /// <summary>Input 'in_bool': bool [2, 3].</summary>
+        public static info InBool => t(4);
+        /// <summary>Input 'in_uint8': uint8 [2, 3].</summary>
+        public static info InUint8 => t(5);
+        /// <summary>Input 'in_fp8': fp8 [2, 3], raw bytes.</summary>
+        public static info InFp8 => t(6);
+        /// <summary>Input 'in_bf16': bf16 [2, 3], raw bytes.</summary>
+        public static info InBf16 => t(7);
+        /// <summary>Input 'in_int64': int64 [2, 3].</summary>
+        public static info InInt64 => t(8);
+        /// <summary>Input 'in_int4': int4 [2, 3], raw bytes.</summary>
+        public static info InInt4 => t(9);
+        /// <summary>Input 'in_fp4': fp4 [2, 3], raw bytes.</summary>
+        public static info InFp4 => t(10);
+        /// <summary>Input 'in_e8m0': e8m0 [2, 3], raw bytes.</summary>
+        public static info InE8m0 => t(11);
+        /// <summary>Input 'in_double': double [2]. TensorRT cannot bind this type, so it is not part of the typed inputs and outputs.</summary>
+        public static info InDouble => t(12);
+        /// <summary>Input 'packed': half [1, 3, 5, 5], format chw16.</summary>
+        public static info Packed => t(13);
+        /// <summary>Output 'out_float': float [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutFloat => t(14);
+        /// <summary>Output 'out_half': half [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutHalf => t(15);
+        /// <summary>Output 'out_int8': int8 [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutInt8 => t(16);
+        /// <summary>Output 'out_int32': int32 [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutInt32 => t(17);
+        /// <summary>Output 'out_bool': bool [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutBool => t(18);
+        /// <summary>Output 'out_uint8': uint8 [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutUint8 => t(19);
+        /// <summary>Output 'out_fp8': fp8 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
+        public static info OutFp8 => t(20);
+        /// <summary>Output 'out_bf16': bf16 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
+        public static info OutBf16 => t(21);
+        /// <summary>Output 'out_int64': int64 [n, 5]; shape known after the run (dimension 0).</summary>
+        public static info OutInt64 => t(22);
+        /// <summary>Output 'out_int4': int4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
+        public static info OutInt4 => t(23);
+        /// <summary>Output 'out_fp4': fp4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
+        public static info OutFp4 => t(24);
+        /// <summary>Output 'out_e8m0': e8m0 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
+        public static info OutE8m0 => t(25);
+    }
+}
 
-        /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
-        public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// <summary>
+/// The inputs of <see cref="global::MyApp.Models.Dtypes"/> for <see cref="global::MyApp.Models.DtypesRunner.RunAsync"/>, set with an object initializer. Data is row-major
+/// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
+/// when exactly one dimension is dynamic: it is then inferred from the data's length.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DtypesInput
+{
+    /// <inheritdoc cref="Dtypes.Tensors.InFloat"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<float> InFloat { get; set; }
 
-        /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
-        public const int DefaultStreams = 2;
+    /// <inheritdoc cref="Dtypes.Tensors.InHalf"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<sys.Half> InHalf { get; set; }
 
-        /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
-        public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+    /// <inheritdoc cref="Dtypes.Tensors.InInt8"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<sbyte> InInt8 { get; set; }
 
-        /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
-        public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
-            """{"schema":"typedtrt.bindings/v1","source":{"kind":"tensorrt-engine","file":"dtypes.engine","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1},"tensors":[{"name":"in_float","mode":"input","dtype":"float","shape":[2,3],"dimNames":["",""]},{"name":"in_half","mode":"input","dtype":"half","shape":[2,3],"dimNames":["",""]},{"name":"in_int8","mode":"input","dtype":"int8","shape":[2,3],"dimNames":["",""]},{"name":"in_int32","mode":"input","dtype":"int32","shape":[2,3],"dimNames":["",""]},{"name":"in_bool","mode":"input","dtype":"bool","shape":[2,3],"dimNames":["",""]},{"name":"in_uint8","mode":"input","dtype":"uint8","shape":[2,3],"dimNames":["",""]},{"name":"in_fp8","mode":"input","dtype":"fp8","shape":[2,3],"dimNames":["",""]},{"name":"in_bf16","mode":"input","dtype":"bf16","shape":[2,3],"dimNames":["",""]},{"name":"in_int64","mode":"input","dtype":"int64","shape":[2,3],"dimNames":["",""]},{"name":"in_int4","mode":"input","dtype":"int4","shape":[2,3],"dimNames":["",""]},{"name":"in_fp4","mode":"input","dtype":"fp4","shape":[2,3],"dimNames":["",""]},{"name":"in_e8m0","mode":"input","dtype":"e8m0","shape":[2,3],"dimNames":["",""]},{"name":"in_double","mode":"input","dtype":"double","supported":false,"shape":[2],"dimNames":[""]},{"name":"packed","mode":"input","dtype":"half","shape":[1,3,5,5],"dimNames":["","","",""],"format":"chw16","vectorizedDim":1,"componentsPerElement":16,"bytesPerComponent":2,"location":"device","isShapeTensor":false},{"name":"out_float","mode":"output","dtype":"float","shape":[-1,5],"dimNames":["n",""]},{"name":"out_half","mode":"output","dtype":"half","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int8","mode":"output","dtype":"int8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int32","mode":"output","dtype":"int32","shape":[-1,5],"dimNames":["n",""]},{"name":"out_bool","mode":"output","dtype":"bool","shape":[-1,5],"dimNames":["n",""]},{"name":"out_uint8","mode":"output","dtype":"uint8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_fp8","mode":"output","dtype":"fp8","shape":[-1,5],"dimNames":["n",""]},{"name":"out_bf16","mode":"output","dtype":"bf16","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int64","mode":"output","dtype":"int64","shape":[-1,5],"dimNames":["n",""]},{"name":"out_int4","mode":"output","dtype":"int4","shape":[-1,5],"dimNames":["n",""]},{"name":"out_fp4","mode":"output","dtype":"fp4","shape":[-1,5],"dimNames":["n",""]},{"name":"out_e8m0","mode":"output","dtype":"e8m0","shape":[-1,5],"dimNames":["n",""]}],"profiles":[]}"""u8,
-            "dtypes.bindings.json");
+    /// <inheritdoc cref="Dtypes.Tensors.InInt32"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<int> InInt32 { get; set; }
 
-        private static trt.Bindings.ModelBindings? s_bindings;
+    /// <inheritdoc cref="Dtypes.Tensors.InBool"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<bool> InBool { get; set; }
 
-        private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];
+    /// <inheritdoc cref="Dtypes.Tensors.InUint8"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<byte> InUint8 { get; set; }
 
-        /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
-        public static class Tensors
+    /// <inheritdoc cref="Dtypes.Tensors.InFp8"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<byte> InFp8 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.InBf16"/>
+    [ttrt.TensorElementCount(12)]
+    public required sys.ReadOnlyMemory<byte> InBf16 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.InInt64"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<long> InInt64 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.InInt4"/>
+    [ttrt.TensorElementCount(3)]
+    public required sys.ReadOnlyMemory<byte> InInt4 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.InFp4"/>
+    [ttrt.TensorElementCount(3)]
+    public required sys.ReadOnlyMemory<byte> InFp4 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.InE8m0"/>
+    [ttrt.TensorElementCount(6)]
+    public required sys.ReadOnlyMemory<byte> InE8m0 { get; set; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.Packed"/>
+    [ttrt.TensorElementCount(400)]
+    public required sys.ReadOnlyMemory<sys.Half> Packed { get; set; }
+}
+
+/// <summary>
+/// The outputs of <see cref="global::MyApp.Models.Dtypes"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
+/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DtypesOutput
+{
+    /// <inheritdoc cref="Dtypes.Tensors.OutFloat"/>
+    public required float[] OutFloat { get; init; }
+    /// <summary>Shape of <see cref="OutFloat"/>.</summary>
+    public required long[] OutFloatShape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutHalf"/>
+    public required sys.Half[] OutHalf { get; init; }
+    /// <summary>Shape of <see cref="OutHalf"/>.</summary>
+    public required long[] OutHalfShape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutInt8"/>
+    public required sbyte[] OutInt8 { get; init; }
+    /// <summary>Shape of <see cref="OutInt8"/>.</summary>
+    public required long[] OutInt8Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutInt32"/>
+    public required int[] OutInt32 { get; init; }
+    /// <summary>Shape of <see cref="OutInt32"/>.</summary>
+    public required long[] OutInt32Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutBool"/>
+    public required bool[] OutBool { get; init; }
+    /// <summary>Shape of <see cref="OutBool"/>.</summary>
+    public required long[] OutBoolShape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutUint8"/>
+    public required byte[] OutUint8 { get; init; }
+    /// <summary>Shape of <see cref="OutUint8"/>.</summary>
+    public required long[] OutUint8Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutFp8"/>
+    public required byte[] OutFp8 { get; init; }
+    /// <summary>Shape of <see cref="OutFp8"/>.</summary>
+    public required long[] OutFp8Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutBf16"/>
+    public required byte[] OutBf16 { get; init; }
+    /// <summary>Shape of <see cref="OutBf16"/>.</summary>
+    public required long[] OutBf16Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutInt64"/>
+    public required long[] OutInt64 { get; init; }
+    /// <summary>Shape of <see cref="OutInt64"/>.</summary>
+    public required long[] OutInt64Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutInt4"/>
+    public required byte[] OutInt4 { get; init; }
+    /// <summary>Shape of <see cref="OutInt4"/>.</summary>
+    public required long[] OutInt4Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutFp4"/>
+    public required byte[] OutFp4 { get; init; }
+    /// <summary>Shape of <see cref="OutFp4"/>.</summary>
+    public required long[] OutFp4Shape { get; init; }
+
+    /// <inheritdoc cref="Dtypes.Tensors.OutE8m0"/>
+    public required byte[] OutE8m0 { get; init; }
+    /// <summary>Shape of <see cref="OutE8m0"/>.</summary>
+    public required long[] OutE8m0Shape { get; init; }
+}
+
+/// <summary>
+/// Exclusive use of one slot of a <see cref="global::MyApp.Models.DtypesRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
+/// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
+/// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public readonly struct DtypesLease : sys.IDisposable
+{
+    private readonly trt.InferenceLease _lease;
+
+    /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Dtypes"/> (for <see cref="global::MyApp.Models.IDtypesRunner"/> implementations).</summary>
+    /// <param name="lease">The untyped lease.</param>
+    public DtypesLease(trt.InferenceLease lease) => _lease = lease;
+
+    /// <summary>The untyped lease, for index-based access.</summary>
+    public trt.InferenceLease Lease => _lease;
+
+    /// <summary>The slot's input buffers and shape setters.</summary>
+    public InputBuffers Inputs => new InputBuffers(_lease);
+
+    /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
+    public OutputBuffers Outputs => new OutputBuffers(_lease);
+
+    /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
+    /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
+    /// <returns>A task that completes when the outputs are ready.</returns>
+    public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
+
+    /// <summary>Returns the slot to the runner.</summary>
+    public void Dispose() => _lease.Dispose();
+
+    /// <summary>The input buffers, one per input (see the input properties and <see cref="global::MyApp.Models.Dtypes.Tensors"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
+    public readonly struct InputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal InputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Dtypes.Tensors.InFloat"/>
+        public sys.Span<float> InFloat => _l.GetInputSpan<float>(0);
+        /// <inheritdoc cref="Dtypes.Tensors.InHalf"/>
+        public sys.Span<sys.Half> InHalf => _l.GetInputSpan<sys.Half>(1);
+        /// <inheritdoc cref="Dtypes.Tensors.InInt8"/>
+        public sys.Span<sbyte> InInt8 => _l.GetInputSpan<sbyte>(2);
+        /// <inheritdoc cref="Dtypes.Tensors.InInt32"/>
+        public sys.Span<int> InInt32 => _l.GetInputSpan<int>(3);
+        /// <inheritdoc cref="Dtypes.Tensors.InBool"/>
+        public sys.Span<bool> InBool => _l.GetInputSpan<bool>(4);
+        /// <inheritdoc cref="Dtypes.Tensors.InUint8"/>
+        public sys.Span<byte> InUint8 => _l.GetInputSpan<byte>(5);
+        /// <inheritdoc cref="Dtypes.Tensors.InFp8"/>
+        public sys.Span<byte> InFp8 => _l.GetInputSpan<byte>(6);
+        /// <inheritdoc cref="Dtypes.Tensors.InBf16"/>
+        public sys.Span<byte> InBf16 => _l.GetInputSpan<byte>(7);
+        /// <inheritdoc cref="Dtypes.Tensors.InInt64"/>
+        public sys.Span<long> InInt64 => _l.GetInputSpan<long>(8);
+        /// <inheritdoc cref="Dtypes.Tensors.InInt4"/>
+        public sys.Span<byte> InInt4 => _l.GetInputSpan<byte>(9);
+        /// <inheritdoc cref="Dtypes.Tensors.InFp4"/>
+        public sys.Span<byte> InFp4 => _l.GetInputSpan<byte>(10);
+        /// <inheritdoc cref="Dtypes.Tensors.InE8m0"/>
+        public sys.Span<byte> InE8m0 => _l.GetInputSpan<byte>(11);
+        /// <inheritdoc cref="Dtypes.Tensors.Packed"/>
+        public sys.Span<sys.Half> Packed => _l.GetInputSpan<sys.Half>(13);
+    }
+
+    /// <summary>The output buffers, one per output (see <see cref="global::MyApp.Models.Dtypes.Tensors"/> for each tensor), valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
+    public readonly struct OutputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Dtypes.Tensors.OutFloat"/>
+        public sys.ReadOnlySpan<float> OutFloat => _l.GetOutputSpan<float>(14);
+        /// <summary>Shape of <see cref="OutFloat"/>.</summary>
+        public sys.ReadOnlySpan<long> OutFloatShape => _l.GetOutputShape(14);
+        /// <inheritdoc cref="Dtypes.Tensors.OutHalf"/>
+        public sys.ReadOnlySpan<sys.Half> OutHalf => _l.GetOutputSpan<sys.Half>(15);
+        /// <summary>Shape of <see cref="OutHalf"/>.</summary>
+        public sys.ReadOnlySpan<long> OutHalfShape => _l.GetOutputShape(15);
+        /// <inheritdoc cref="Dtypes.Tensors.OutInt8"/>
+        public sys.ReadOnlySpan<sbyte> OutInt8 => _l.GetOutputSpan<sbyte>(16);
+        /// <summary>Shape of <see cref="OutInt8"/>.</summary>
+        public sys.ReadOnlySpan<long> OutInt8Shape => _l.GetOutputShape(16);
+        /// <inheritdoc cref="Dtypes.Tensors.OutInt32"/>
+        public sys.ReadOnlySpan<int> OutInt32 => _l.GetOutputSpan<int>(17);
+        /// <summary>Shape of <see cref="OutInt32"/>.</summary>
+        public sys.ReadOnlySpan<long> OutInt32Shape => _l.GetOutputShape(17);
+        /// <inheritdoc cref="Dtypes.Tensors.OutBool"/>
+        public sys.ReadOnlySpan<bool> OutBool => _l.GetOutputSpan<bool>(18);
+        /// <summary>Shape of <see cref="OutBool"/>.</summary>
+        public sys.ReadOnlySpan<long> OutBoolShape => _l.GetOutputShape(18);
+        /// <inheritdoc cref="Dtypes.Tensors.OutUint8"/>
+        public sys.ReadOnlySpan<byte> OutUint8 => _l.GetOutputSpan<byte>(19);
+        /// <summary>Shape of <see cref="OutUint8"/>.</summary>
+        public sys.ReadOnlySpan<long> OutUint8Shape => _l.GetOutputShape(19);
+        /// <inheritdoc cref="Dtypes.Tensors.OutFp8"/>
+        public sys.ReadOnlySpan<byte> OutFp8 => _l.GetOutputSpan<byte>(20);
+        /// <summary>Shape of <see cref="OutFp8"/>.</summary>
+        public sys.ReadOnlySpan<long> OutFp8Shape => _l.GetOutputShape(20);
+        /// <inheritdoc cref="Dtypes.Tensors.OutBf16"/>
+        public sys.ReadOnlySpan<byte> OutBf16 => _l.GetOutputSpan<byte>(21);
+        /// <summary>Shape of <see cref="OutBf16"/>.</summary>
+        public sys.ReadOnlySpan<long> OutBf16Shape => _l.GetOutputShape(21);
+        /// <inheritdoc cref="Dtypes.Tensors.OutInt64"/>
+        public sys.ReadOnlySpan<long> OutInt64 => _l.GetOutputSpan<long>(22);
+        /// <summary>Shape of <see cref="OutInt64"/>.</summary>
+        public sys.ReadOnlySpan<long> OutInt64Shape => _l.GetOutputShape(22);
+        /// <inheritdoc cref="Dtypes.Tensors.OutInt4"/>
+        public sys.ReadOnlySpan<byte> OutInt4 => _l.GetOutputSpan<byte>(23);
+        /// <summary>Shape of <see cref="OutInt4"/>.</summary>
+        public sys.ReadOnlySpan<long> OutInt4Shape => _l.GetOutputShape(23);
+        /// <inheritdoc cref="Dtypes.Tensors.OutFp4"/>
+        public sys.ReadOnlySpan<byte> OutFp4 => _l.GetOutputSpan<byte>(24);
+        /// <summary>Shape of <see cref="OutFp4"/>.</summary>
+        public sys.ReadOnlySpan<long> OutFp4Shape => _l.GetOutputShape(24);
+        /// <inheritdoc cref="Dtypes.Tensors.OutE8m0"/>
+        public sys.ReadOnlySpan<byte> OutE8m0 => _l.GetOutputSpan<byte>(25);
+        /// <summary>Shape of <see cref="OutE8m0"/>.</summary>
+        public sys.ReadOnlySpan<long> OutE8m0Shape => _l.GetOutputShape(25);
+    }
+}
+
+/// <summary>
+/// A runner of <c>dtypes.engine</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
+/// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.DtypesRunner"/> implements it in process; depend on the
+/// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
+/// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public partial interface IDtypesRunner : sys.IAsyncDisposable
+{
+    /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
+    /// <param name="input">The inputs.</param>
+    /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
+    /// <returns>The outputs, in arrays the caller owns.</returns>
+    /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesOutput> RunAsync(global::MyApp.Models.DtypesInput input, sys.Threading.CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
+    /// <param name="cancellationToken">Cancels waiting for a slot.</param>
+    /// <returns>The lease; dispose it to return the slot.</returns>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs <c>dtypes.engine</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
+/// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class DtypesRunner : global::MyApp.Models.IDtypesRunner
+{
+    private readonly trt.InferenceRunner _runner;
+
+    /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Dtypes"/>.</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
+    public DtypesRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Dtypes.DefaultStreams)
+        : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
+    {
+    }
+
+    /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="options">The runner's options.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
+    public DtypesRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
+    {
+        global::MyApp.Models.Dtypes.Bindings.CheckEngine(engine, "Dtypes");
+        _runner = new trt.InferenceRunner(engine, options);
+    }
+
+    /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
+    public trt.InferenceRunner Runner => _runner;
+
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesOutput> RunAsync(global::MyApp.Models.DtypesInput input, sys.Threading.CancellationToken cancellationToken = default)
+    {
+        sys.ArgumentNullException.ThrowIfNull(input);
+        trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            /// <summary>Input <c>in_float</c>: float [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InFloat => tensor(0);
-
-            /// <summary>Input <c>in_half</c>: half [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InHalf => tensor(1);
-
-            /// <summary>Input <c>in_int8</c>: int8 [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InInt8 => tensor(2);
-
-            /// <summary>Input <c>in_int32</c>: int32 [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InInt32 => tensor(3);
-
-            /// <summary>Input <c>in_bool</c>: bool [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InBool => tensor(4);
-
-            /// <summary>Input <c>in_uint8</c>: uint8 [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InUint8 => tensor(5);
-
-            /// <summary>Input <c>in_fp8</c>: fp8 [2, 3], 6 elements, raw bytes.</summary>
-            public static trt.Bindings.TensorInfo InFp8 => tensor(6);
-
-            /// <summary>Input <c>in_bf16</c>: bf16 [2, 3], 6 elements, raw bytes.</summary>
-            public static trt.Bindings.TensorInfo InBf16 => tensor(7);
-
-            /// <summary>Input <c>in_int64</c>: int64 [2, 3], 6 elements.</summary>
-            public static trt.Bindings.TensorInfo InInt64 => tensor(8);
-
-            /// <summary>Input <c>in_int4</c>: int4 [2, 3], 6 elements, raw bytes.</summary>
-            public static trt.Bindings.TensorInfo InInt4 => tensor(9);
-
-            /// <summary>Input <c>in_fp4</c>: fp4 [2, 3], 6 elements, raw bytes.</summary>
-            public static trt.Bindings.TensorInfo InFp4 => tensor(10);
-
-            /// <summary>Input <c>in_e8m0</c>: e8m0 [2, 3], 6 elements, raw bytes.</summary>
-            public static trt.Bindings.TensorInfo InE8m0 => tensor(11);
-
-            /// <summary>Input <c>in_double</c>: double [2]. TensorRT cannot bind this type, so it is not part of the typed inputs and outputs.</summary>
-            public static trt.Bindings.TensorInfo InDouble => tensor(12);
-
-            /// <summary>Input <c>packed</c>: half [1, 3, 5, 5], 75 elements, format chw16.</summary>
-            public static trt.Bindings.TensorInfo Packed => tensor(13);
-
-            /// <summary>Output <c>out_float</c>: float [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutFloat => tensor(14);
-
-            /// <summary>Output <c>out_half</c>: half [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutHalf => tensor(15);
-
-            /// <summary>Output <c>out_int8</c>: int8 [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutInt8 => tensor(16);
-
-            /// <summary>Output <c>out_int32</c>: int32 [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutInt32 => tensor(17);
-
-            /// <summary>Output <c>out_bool</c>: bool [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutBool => tensor(18);
-
-            /// <summary>Output <c>out_uint8</c>: uint8 [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutUint8 => tensor(19);
-
-            /// <summary>Output <c>out_fp8</c>: fp8 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutFp8 => tensor(20);
-
-            /// <summary>Output <c>out_bf16</c>: bf16 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutBf16 => tensor(21);
-
-            /// <summary>Output <c>out_int64</c>: int64 [n, 5]; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutInt64 => tensor(22);
-
-            /// <summary>Output <c>out_int4</c>: int4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutInt4 => tensor(23);
-
-            /// <summary>Output <c>out_fp4</c>: fp4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutFp4 => tensor(24);
-
-            /// <summary>Output <c>out_e8m0</c>: e8m0 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public static trt.Bindings.TensorInfo OutE8m0 => tensor(25);
+            SetInputs(lease, input);
+            await lease.RunAsync(cancellationToken).ConfigureAwait(false);
+            return GetOutputs(lease);
+        }
+        finally
+        {
+            lease.Dispose();
         }
     }
 
-    /// <summary>
-    /// The inputs of <see cref="global::MyApp.Models.Dtypes"/> for <see cref="global::MyApp.Models.DtypesRunner.RunAsync"/>, set with an object initializer. Data is row-major
-    /// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
-    /// when exactly one dimension is dynamic: it is then inferred from the data's length.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DtypesInput
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
+        new global::MyApp.Models.DtypesLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
+    /// <returns>A task that completes when the slots are freed.</returns>
+    public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
+
+    private static void SetInputs(trt.InferenceLease l, global::MyApp.Models.DtypesInput input)
     {
-        /// <summary>Input <c>in_float</c>: float [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<float> InFloat { get; set; }
-
-        /// <summary>Input <c>in_half</c>: half [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<sys.Half> InHalf { get; set; }
-
-        /// <summary>Input <c>in_int8</c>: int8 [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<sbyte> InInt8 { get; set; }
-
-        /// <summary>Input <c>in_int32</c>: int32 [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<int> InInt32 { get; set; }
-
-        /// <summary>Input <c>in_bool</c>: bool [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<bool> InBool { get; set; }
-
-        /// <summary>Input <c>in_uint8</c>: uint8 [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<byte> InUint8 { get; set; }
-
-        /// <summary>Input <c>in_fp8</c>: fp8 [2, 3], 6 elements, raw bytes.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<byte> InFp8 { get; set; }
-
-        /// <summary>Input <c>in_bf16</c>: bf16 [2, 3], 6 elements, raw bytes.</summary>
-        [ttrt.TensorElementCount(12)]
-        public required sys.ReadOnlyMemory<byte> InBf16 { get; set; }
-
-        /// <summary>Input <c>in_int64</c>: int64 [2, 3], 6 elements.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<long> InInt64 { get; set; }
-
-        /// <summary>Input <c>in_int4</c>: int4 [2, 3], 6 elements, raw bytes.</summary>
-        [ttrt.TensorElementCount(3)]
-        public required sys.ReadOnlyMemory<byte> InInt4 { get; set; }
-
-        /// <summary>Input <c>in_fp4</c>: fp4 [2, 3], 6 elements, raw bytes.</summary>
-        [ttrt.TensorElementCount(3)]
-        public required sys.ReadOnlyMemory<byte> InFp4 { get; set; }
-
-        /// <summary>Input <c>in_e8m0</c>: e8m0 [2, 3], 6 elements, raw bytes.</summary>
-        [ttrt.TensorElementCount(6)]
-        public required sys.ReadOnlyMemory<byte> InE8m0 { get; set; }
-
-        /// <summary>Input <c>packed</c>: half [1, 3, 5, 5], 75 elements, format chw16.</summary>
-        [ttrt.TensorElementCount(400)]
-        public required sys.ReadOnlyMemory<sys.Half> Packed { get; set; }
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Dtypes.Bindings;
+        b.SetInput(l, 0, input.InFloat, null);
+        b.SetInput(l, 1, input.InHalf, null);
+        b.SetInput(l, 2, input.InInt8, null);
+        b.SetInput(l, 3, input.InInt32, null);
+        b.SetInput(l, 4, input.InBool, null);
+        b.SetInput(l, 5, input.InUint8, null);
+        b.SetInput(l, 6, input.InFp8, null);
+        b.SetInput(l, 7, input.InBf16, null);
+        b.SetInput(l, 8, input.InInt64, null);
+        b.SetInput(l, 9, input.InInt4, null);
+        b.SetInput(l, 10, input.InFp4, null);
+        b.SetInput(l, 11, input.InE8m0, null);
+        b.SetInput(l, 13, input.Packed, null);
     }
 
-    /// <summary>
-    /// The outputs of <see cref="global::MyApp.Models.Dtypes"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
-    /// of the runner's buffers at their actual size, each with its resolved shape.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DtypesOutput
+    private static global::MyApp.Models.DtypesOutput GetOutputs(trt.InferenceLease l)
     {
-        /// <summary>Output <c>out_float</c>: float [n, 5]; shape known after the run (dimension 0).</summary>
-        public required float[] OutFloat { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutFloat"/>.</summary>
-        public required long[] OutFloatShape { get; init; }
-
-        /// <summary>Output <c>out_half</c>: half [n, 5]; shape known after the run (dimension 0).</summary>
-        public required sys.Half[] OutHalf { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutHalf"/>.</summary>
-        public required long[] OutHalfShape { get; init; }
-
-        /// <summary>Output <c>out_int8</c>: int8 [n, 5]; shape known after the run (dimension 0).</summary>
-        public required sbyte[] OutInt8 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutInt8"/>.</summary>
-        public required long[] OutInt8Shape { get; init; }
-
-        /// <summary>Output <c>out_int32</c>: int32 [n, 5]; shape known after the run (dimension 0).</summary>
-        public required int[] OutInt32 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutInt32"/>.</summary>
-        public required long[] OutInt32Shape { get; init; }
-
-        /// <summary>Output <c>out_bool</c>: bool [n, 5]; shape known after the run (dimension 0).</summary>
-        public required bool[] OutBool { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutBool"/>.</summary>
-        public required long[] OutBoolShape { get; init; }
-
-        /// <summary>Output <c>out_uint8</c>: uint8 [n, 5]; shape known after the run (dimension 0).</summary>
-        public required byte[] OutUint8 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutUint8"/>.</summary>
-        public required long[] OutUint8Shape { get; init; }
-
-        /// <summary>Output <c>out_fp8</c>: fp8 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-        public required byte[] OutFp8 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutFp8"/>.</summary>
-        public required long[] OutFp8Shape { get; init; }
-
-        /// <summary>Output <c>out_bf16</c>: bf16 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-        public required byte[] OutBf16 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutBf16"/>.</summary>
-        public required long[] OutBf16Shape { get; init; }
-
-        /// <summary>Output <c>out_int64</c>: int64 [n, 5]; shape known after the run (dimension 0).</summary>
-        public required long[] OutInt64 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutInt64"/>.</summary>
-        public required long[] OutInt64Shape { get; init; }
-
-        /// <summary>Output <c>out_int4</c>: int4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-        public required byte[] OutInt4 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutInt4"/>.</summary>
-        public required long[] OutInt4Shape { get; init; }
-
-        /// <summary>Output <c>out_fp4</c>: fp4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-        public required byte[] OutFp4 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutFp4"/>.</summary>
-        public required long[] OutFp4Shape { get; init; }
-
-        /// <summary>Output <c>out_e8m0</c>: e8m0 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-        public required byte[] OutE8m0 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="OutE8m0"/>.</summary>
-        public required long[] OutE8m0Shape { get; init; }
-    }
-
-    /// <summary>
-    /// Exclusive use of one slot of a <see cref="global::MyApp.Models.DtypesRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
-    /// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
-    /// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public readonly struct DtypesLease : sys.IDisposable
-    {
-        private readonly trt.InferenceLease _lease;
-
-        /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Dtypes"/> (for <see cref="global::MyApp.Models.IDtypesRunner"/> implementations).</summary>
-        /// <param name="lease">The untyped lease.</param>
-        public DtypesLease(trt.InferenceLease lease) => _lease = lease;
-
-        /// <summary>The untyped lease, for index-based access.</summary>
-        public trt.InferenceLease Lease => _lease;
-
-        /// <summary>The slot's input buffers and shape setters.</summary>
-        public InputBuffers Inputs => new InputBuffers(_lease);
-
-        /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
-        public OutputBuffers Outputs => new OutputBuffers(_lease);
-
-        /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
-        /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
-        /// <returns>A task that completes when the outputs are ready.</returns>
-        public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
-
-        /// <summary>Returns the slot to the runner.</summary>
-        public void Dispose() => _lease.Dispose();
-
-        /// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
-        public readonly struct InputBuffers
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Dtypes.Bindings;
+        return new global::MyApp.Models.DtypesOutput
         {
-            private readonly trt.InferenceLease _lease;
-
-            internal InputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Input <c>in_float</c>: float [2, 3], 6 elements.</summary>
-            public sys.Span<float> InFloat => _lease.GetInputSpan<float>(0);
-
-            /// <summary>Input <c>in_half</c>: half [2, 3], 6 elements.</summary>
-            public sys.Span<sys.Half> InHalf => _lease.GetInputSpan<sys.Half>(1);
-
-            /// <summary>Input <c>in_int8</c>: int8 [2, 3], 6 elements.</summary>
-            public sys.Span<sbyte> InInt8 => _lease.GetInputSpan<sbyte>(2);
-
-            /// <summary>Input <c>in_int32</c>: int32 [2, 3], 6 elements.</summary>
-            public sys.Span<int> InInt32 => _lease.GetInputSpan<int>(3);
-
-            /// <summary>Input <c>in_bool</c>: bool [2, 3], 6 elements.</summary>
-            public sys.Span<bool> InBool => _lease.GetInputSpan<bool>(4);
-
-            /// <summary>Input <c>in_uint8</c>: uint8 [2, 3], 6 elements.</summary>
-            public sys.Span<byte> InUint8 => _lease.GetInputSpan<byte>(5);
-
-            /// <summary>Input <c>in_fp8</c>: fp8 [2, 3], 6 elements, raw bytes.</summary>
-            public sys.Span<byte> InFp8 => _lease.GetInputSpan<byte>(6);
-
-            /// <summary>Input <c>in_bf16</c>: bf16 [2, 3], 6 elements, raw bytes.</summary>
-            public sys.Span<byte> InBf16 => _lease.GetInputSpan<byte>(7);
-
-            /// <summary>Input <c>in_int64</c>: int64 [2, 3], 6 elements.</summary>
-            public sys.Span<long> InInt64 => _lease.GetInputSpan<long>(8);
-
-            /// <summary>Input <c>in_int4</c>: int4 [2, 3], 6 elements, raw bytes.</summary>
-            public sys.Span<byte> InInt4 => _lease.GetInputSpan<byte>(9);
-
-            /// <summary>Input <c>in_fp4</c>: fp4 [2, 3], 6 elements, raw bytes.</summary>
-            public sys.Span<byte> InFp4 => _lease.GetInputSpan<byte>(10);
-
-            /// <summary>Input <c>in_e8m0</c>: e8m0 [2, 3], 6 elements, raw bytes.</summary>
-            public sys.Span<byte> InE8m0 => _lease.GetInputSpan<byte>(11);
-
-            /// <summary>Input <c>packed</c>: half [1, 3, 5, 5], 75 elements, format chw16.</summary>
-            public sys.Span<sys.Half> Packed => _lease.GetInputSpan<sys.Half>(13);
-        }
-
-        /// <summary>The output buffers, valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
-        public readonly struct OutputBuffers
-        {
-            private readonly trt.InferenceLease _lease;
-
-            internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Output <c>out_float</c>: float [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<float> OutFloat => _lease.GetOutputSpan<float>(14);
-
-            /// <summary>The resolved shape of <see cref="OutFloat"/>.</summary>
-            public sys.ReadOnlySpan<long> OutFloatShape => _lease.GetOutputShape(14);
-
-            /// <summary>Output <c>out_half</c>: half [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<sys.Half> OutHalf => _lease.GetOutputSpan<sys.Half>(15);
-
-            /// <summary>The resolved shape of <see cref="OutHalf"/>.</summary>
-            public sys.ReadOnlySpan<long> OutHalfShape => _lease.GetOutputShape(15);
-
-            /// <summary>Output <c>out_int8</c>: int8 [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<sbyte> OutInt8 => _lease.GetOutputSpan<sbyte>(16);
-
-            /// <summary>The resolved shape of <see cref="OutInt8"/>.</summary>
-            public sys.ReadOnlySpan<long> OutInt8Shape => _lease.GetOutputShape(16);
-
-            /// <summary>Output <c>out_int32</c>: int32 [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<int> OutInt32 => _lease.GetOutputSpan<int>(17);
-
-            /// <summary>The resolved shape of <see cref="OutInt32"/>.</summary>
-            public sys.ReadOnlySpan<long> OutInt32Shape => _lease.GetOutputShape(17);
-
-            /// <summary>Output <c>out_bool</c>: bool [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<bool> OutBool => _lease.GetOutputSpan<bool>(18);
-
-            /// <summary>The resolved shape of <see cref="OutBool"/>.</summary>
-            public sys.ReadOnlySpan<long> OutBoolShape => _lease.GetOutputShape(18);
-
-            /// <summary>Output <c>out_uint8</c>: uint8 [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutUint8 => _lease.GetOutputSpan<byte>(19);
-
-            /// <summary>The resolved shape of <see cref="OutUint8"/>.</summary>
-            public sys.ReadOnlySpan<long> OutUint8Shape => _lease.GetOutputShape(19);
-
-            /// <summary>Output <c>out_fp8</c>: fp8 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutFp8 => _lease.GetOutputSpan<byte>(20);
-
-            /// <summary>The resolved shape of <see cref="OutFp8"/>.</summary>
-            public sys.ReadOnlySpan<long> OutFp8Shape => _lease.GetOutputShape(20);
-
-            /// <summary>Output <c>out_bf16</c>: bf16 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutBf16 => _lease.GetOutputSpan<byte>(21);
-
-            /// <summary>The resolved shape of <see cref="OutBf16"/>.</summary>
-            public sys.ReadOnlySpan<long> OutBf16Shape => _lease.GetOutputShape(21);
-
-            /// <summary>Output <c>out_int64</c>: int64 [n, 5]; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<long> OutInt64 => _lease.GetOutputSpan<long>(22);
-
-            /// <summary>The resolved shape of <see cref="OutInt64"/>.</summary>
-            public sys.ReadOnlySpan<long> OutInt64Shape => _lease.GetOutputShape(22);
-
-            /// <summary>Output <c>out_int4</c>: int4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutInt4 => _lease.GetOutputSpan<byte>(23);
-
-            /// <summary>The resolved shape of <see cref="OutInt4"/>.</summary>
-            public sys.ReadOnlySpan<long> OutInt4Shape => _lease.GetOutputShape(23);
-
-            /// <summary>Output <c>out_fp4</c>: fp4 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutFp4 => _lease.GetOutputSpan<byte>(24);
-
-            /// <summary>The resolved shape of <see cref="OutFp4"/>.</summary>
-            public sys.ReadOnlySpan<long> OutFp4Shape => _lease.GetOutputShape(24);
-
-            /// <summary>Output <c>out_e8m0</c>: e8m0 [n, 5], raw bytes; shape known after the run (dimension 0).</summary>
-            public sys.ReadOnlySpan<byte> OutE8m0 => _lease.GetOutputSpan<byte>(25);
-
-            /// <summary>The resolved shape of <see cref="OutE8m0"/>.</summary>
-            public sys.ReadOnlySpan<long> OutE8m0Shape => _lease.GetOutputShape(25);
-        }
-    }
-
-    /// <summary>
-    /// A runner of <c>dtypes.engine</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
-    /// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.DtypesRunner"/> implements it in process; depend on the
-    /// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
-    /// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public partial interface IDtypesRunner : sys.IAsyncDisposable
-    {
-        /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
-        /// <returns>The outputs, in arrays the caller owns.</returns>
-        /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesOutput> RunAsync(global::MyApp.Models.DtypesInput input, sys.Threading.CancellationToken cancellationToken = default);
-
-        /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
-        /// <param name="cancellationToken">Cancels waiting for a slot.</param>
-        /// <returns>The lease; dispose it to return the slot.</returns>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
-    }
-
-    /// <summary>
-    /// Runs <c>dtypes.engine</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
-    /// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class DtypesRunner : global::MyApp.Models.IDtypesRunner
-    {
-        private readonly trt.InferenceRunner _runner;
-
-        /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Dtypes"/>.</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
-        public DtypesRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Dtypes.DefaultStreams)
-            : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
-        {
-        }
-
-        /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="options">The runner's options.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
-        public DtypesRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
-        {
-            global::MyApp.Models.Dtypes.Bindings.CheckEngine(engine, "Dtypes");
-            _runner = new trt.InferenceRunner(engine, options);
-        }
-
-        /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
-        public trt.InferenceRunner Runner => _runner;
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesOutput> RunAsync(global::MyApp.Models.DtypesInput input, sys.Threading.CancellationToken cancellationToken = default)
-        {
-            sys.ArgumentNullException.ThrowIfNull(input);
-            trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                SetInputs(lease, input);
-                await lease.RunAsync(cancellationToken).ConfigureAwait(false);
-                return GetOutputs(lease);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.DtypesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
-            new global::MyApp.Models.DtypesLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
-
-        /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
-        /// <returns>A task that completes when the slots are freed.</returns>
-        public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
-
-        private static void SetInputs(trt.InferenceLease lease, global::MyApp.Models.DtypesInput input)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Dtypes.Bindings;
-            b.SetInput(lease, 0, input.InFloat, null);
-            b.SetInput(lease, 1, input.InHalf, null);
-            b.SetInput(lease, 2, input.InInt8, null);
-            b.SetInput(lease, 3, input.InInt32, null);
-            b.SetInput(lease, 4, input.InBool, null);
-            b.SetInput(lease, 5, input.InUint8, null);
-            b.SetInput(lease, 6, input.InFp8, null);
-            b.SetInput(lease, 7, input.InBf16, null);
-            b.SetInput(lease, 8, input.InInt64, null);
-            b.SetInput(lease, 9, input.InInt4, null);
-            b.SetInput(lease, 10, input.InFp4, null);
-            b.SetInput(lease, 11, input.InE8m0, null);
-            b.SetInput(lease, 13, input.Packed, null);
-        }
-
-        private static global::MyApp.Models.DtypesOutput GetOutputs(trt.InferenceLease lease)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Dtypes.Bindings;
-            return new global::MyApp.Models.DtypesOutput
-            {
-                OutFloat = b.GetOutput<float>(lease, 14),
-                OutFloatShape = b.GetShape(lease, 14),
-                OutHalf = b.GetOutput<sys.Half>(lease, 15),
-                OutHalfShape = b.GetShape(lease, 15),
-                OutInt8 = b.GetOutput<sbyte>(lease, 16),
-                OutInt8Shape = b.GetShape(lease, 16),
-                OutInt32 = b.GetOutput<int>(lease, 17),
-                OutInt32Shape = b.GetShape(lease, 17),
-                OutBool = b.GetOutput<bool>(lease, 18),
-                OutBoolShape = b.GetShape(lease, 18),
-                OutUint8 = b.GetOutput<byte>(lease, 19),
-                OutUint8Shape = b.GetShape(lease, 19),
-                OutFp8 = b.GetOutput<byte>(lease, 20),
-                OutFp8Shape = b.GetShape(lease, 20),
-                OutBf16 = b.GetOutput<byte>(lease, 21),
-                OutBf16Shape = b.GetShape(lease, 21),
-                OutInt64 = b.GetOutput<long>(lease, 22),
-                OutInt64Shape = b.GetShape(lease, 22),
-                OutInt4 = b.GetOutput<byte>(lease, 23),
-                OutInt4Shape = b.GetShape(lease, 23),
-                OutFp4 = b.GetOutput<byte>(lease, 24),
-                OutFp4Shape = b.GetShape(lease, 24),
-                OutE8m0 = b.GetOutput<byte>(lease, 25),
-                OutE8m0Shape = b.GetShape(lease, 25),
-            };
-        }
+            OutFloat = b.GetOutput<float>(l, 14),
+            OutFloatShape = b.GetShape(l, 14),
+            OutHalf = b.GetOutput<sys.Half>(l, 15),
+            OutHalfShape = b.GetShape(l, 15),
+            OutInt8 = b.GetOutput<sbyte>(l, 16),
+            OutInt8Shape = b.GetShape(l, 16),
+            OutInt32 = b.GetOutput<int>(l, 17),
+            OutInt32Shape = b.GetShape(l, 17),
+            OutBool = b.GetOutput<bool>(l, 18),
+            OutBoolShape = b.GetShape(l, 18),
+            OutUint8 = b.GetOutput<byte>(l, 19),
+            OutUint8Shape = b.GetShape(l, 19),
+            OutFp8 = b.GetOutput<byte>(l, 20),
+            OutFp8Shape = b.GetShape(l, 20),
+            OutBf16 = b.GetOutput<byte>(l, 21),
+            OutBf16Shape = b.GetShape(l, 21),
+            OutInt64 = b.GetOutput<long>(l, 22),
+            OutInt64Shape = b.GetShape(l, 22),
+            OutInt4 = b.GetOutput<byte>(l, 23),
+            OutInt4Shape = b.GetShape(l, 23),
+            OutFp4 = b.GetOutput<byte>(l, 24),
+            OutFp4Shape = b.GetShape(l, 24),
+            OutE8m0 = b.GetOutput<byte>(l, 25),
+            OutE8m0Shape = b.GetShape(l, 25),
+        };
     }
 }

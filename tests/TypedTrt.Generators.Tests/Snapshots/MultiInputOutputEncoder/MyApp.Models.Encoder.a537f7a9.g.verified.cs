@@ -3,279 +3,260 @@
 #nullable enable
 #pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them
 
-namespace MyApp.Models
+namespace MyApp.Models;
+
+using sys = global::System;
+using trt = global::TypedTrt.Runtime;
+using ttrt = global::TypedTrt;
+using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+
+/// <summary>
+/// The bindings of ONNX model <c>encoder.onnx</c>: 3 inputs, 2 outputs, 2 optimization profiles.
+/// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.EncoderRunner"/> runs the model.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public static partial class Encoder
 {
-    using sys = global::System;
-    using trt = global::TypedTrt.Runtime;
-    using ttrt = global::TypedTrt;
+    /// <summary>The model file's name.</summary>
+    public const string ModelFileName = "encoder.onnx";
 
-    /// <summary>
-    /// The bindings of ONNX model <c>encoder.onnx</c>: 3 inputs, 2 outputs, 2 optimization profiles.
-    /// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.EncoderRunner"/> runs the model.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public static partial class Encoder
+    /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
+    public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
+    public const int DefaultStreams = 2;
+
+    /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
+    public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+
+    /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
+    public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
+        """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"encoder.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":2048},"tensors":[{"name":"encoder/input_ids:0","mode":"input","dtype":"int64","shape":[-1,-1],"dimNames":["batch","sequence"]},{"name":"attention_mask","mode":"input","dtype":"int64","shape":[-1,-1],"dimNames":["batch","sequence"]},{"name":"temperature","mode":"input","dtype":"float","shape":[]},{"name":"last_hidden_state","mode":"output","dtype":"half","shape":[-1,-1,768],"dimNames":["batch","sequence",""]},{"name":"pooled","mode":"output","dtype":"float","shape":[-1,768],"dimNames":["batch",""]}],"profiles":[{"inputs":[{"name":"encoder/input_ids:0","min":[1,1],"opt":[4,128],"max":[16,512]},{"name":"attention_mask","min":[1,1],"opt":[4,128],"max":[16,512]}]},{"inputs":[{"name":"encoder/input_ids:0","min":[1,1],"opt":[1,64],"max":[1,2048]},{"name":"attention_mask","min":[1,1],"opt":[1,64],"max":[1,2048]}]}]}"""u8,
+        "encoder.bindings.json");
+
+    private static trt.Bindings.ModelBindings? s_bindings;
+
+    private static info t(int index) => Bindings.Tensors[index];
+
+    /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
+    public static class Tensors
     {
-        /// <summary>The model file's name.</summary>
-        public const string ModelFileName = "encoder.onnx";
+        /// <summary>Input 'encoder/input_ids:0': int64 [batch, sequence]; batch 1..16, sequence 1..512.</summary>
+        public static info EncoderInputIds0 => t(0);
+        /// <summary>Input 'attention_mask': int64 [batch, sequence]; batch 1..16, sequence 1..512.</summary>
+        public static info AttentionMask => t(1);
+        /// <summary>Input 'temperature': float [].</summary>
+        public static info Temperature => t(2);
+        /// <summary>Output 'last_hidden_state': half [batch, sequence, 768].</summary>
+        public static info LastHiddenState => t(3);
+        /// <summary>Output 'pooled': float [batch, 768].</summary>
+        public static info Pooled => t(4);
+    }
+}
 
-        /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
-        public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// <summary>
+/// The inputs of <see cref="global::MyApp.Models.Encoder"/> for <see cref="global::MyApp.Models.EncoderRunner.RunAsync"/>, set with an object initializer. Data is row-major
+/// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
+/// when exactly one dimension is dynamic: it is then inferred from the data's length.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class EncoderInput
+{
+    /// <inheritdoc cref="Encoder.Tensors.EncoderInputIds0"/>
+    public required sys.ReadOnlyMemory<long> EncoderInputIds0 { get; set; }
+    /// <summary>Shape of <see cref="EncoderInputIds0"/>.</summary>
+    [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
+    public long[]? EncoderInputIds0Shape { get; set; }
 
-        /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
-        public const int DefaultStreams = 2;
+    /// <inheritdoc cref="Encoder.Tensors.AttentionMask"/>
+    public required sys.ReadOnlyMemory<long> AttentionMask { get; set; }
+    /// <summary>Shape of <see cref="AttentionMask"/>.</summary>
+    [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
+    public long[]? AttentionMaskShape { get; set; }
 
-        /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
-        public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+    /// <inheritdoc cref="Encoder.Tensors.Temperature"/>
+    public required float Temperature { get; set; }
+}
 
-        /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
-        public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
-            """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"encoder.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":2048},"tensors":[{"name":"encoder/input_ids:0","mode":"input","dtype":"int64","shape":[-1,-1],"dimNames":["batch","sequence"]},{"name":"attention_mask","mode":"input","dtype":"int64","shape":[-1,-1],"dimNames":["batch","sequence"]},{"name":"temperature","mode":"input","dtype":"float","shape":[]},{"name":"last_hidden_state","mode":"output","dtype":"half","shape":[-1,-1,768],"dimNames":["batch","sequence",""]},{"name":"pooled","mode":"output","dtype":"float","shape":[-1,768],"dimNames":["batch",""]}],"profiles":[{"inputs":[{"name":"encoder/input_ids:0","min":[1,1],"opt":[4,128],"max":[16,512]},{"name":"attention_mask","min":[1,1],"opt":[4,128],"max":[16,512]}]},{"inputs":[{"name":"encoder/input_ids:0","min":[1,1],"opt":[1,64],"max":[1,2048]},{"name":"attention_mask","min":[1,1],"opt":[1,64],"max":[1,2048]}]}]}"""u8,
-            "encoder.bindings.json");
+/// <summary>
+/// The outputs of <see cref="global::MyApp.Models.Encoder"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
+/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class EncoderOutput
+{
+    /// <inheritdoc cref="Encoder.Tensors.LastHiddenState"/>
+    public required sys.Half[] LastHiddenState { get; init; }
+    /// <summary>Shape of <see cref="LastHiddenState"/>.</summary>
+    public required long[] LastHiddenStateShape { get; init; }
 
-        private static trt.Bindings.ModelBindings? s_bindings;
+    /// <inheritdoc cref="Encoder.Tensors.Pooled"/>
+    public required float[] Pooled { get; init; }
+    /// <summary>Shape of <see cref="Pooled"/>.</summary>
+    public required long[] PooledShape { get; init; }
+}
 
-        private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];
+/// <summary>
+/// Exclusive use of one slot of a <see cref="global::MyApp.Models.EncoderRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
+/// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
+/// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public readonly struct EncoderLease : sys.IDisposable
+{
+    private readonly trt.InferenceLease _lease;
 
-        /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
-        public static class Tensors
+    /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Encoder"/> (for <see cref="global::MyApp.Models.IEncoderRunner"/> implementations).</summary>
+    /// <param name="lease">The untyped lease.</param>
+    public EncoderLease(trt.InferenceLease lease) => _lease = lease;
+
+    /// <summary>The untyped lease, for index-based access.</summary>
+    public trt.InferenceLease Lease => _lease;
+
+    /// <summary>The slot's input buffers and shape setters.</summary>
+    public InputBuffers Inputs => new InputBuffers(_lease);
+
+    /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
+    public OutputBuffers Outputs => new OutputBuffers(_lease);
+
+    /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
+    /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
+    /// <returns>A task that completes when the outputs are ready.</returns>
+    public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
+
+    /// <summary>Returns the slot to the runner.</summary>
+    public void Dispose() => _lease.Dispose();
+
+    /// <summary>The input buffers, one per input (see the input properties and <see cref="global::MyApp.Models.Encoder.Tensors"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
+    public readonly struct InputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal InputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <summary>Sets the shape of <see cref="EncoderInputIds0"/>.</summary>
+        public void SetEncoderInputIds0Shape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(0, shape);
+        /// <inheritdoc cref="Encoder.Tensors.EncoderInputIds0"/>
+        public sys.Span<long> EncoderInputIds0 => _l.GetInputSpan<long>(0);
+        /// <summary>Sets the shape of <see cref="AttentionMask"/>.</summary>
+        public void SetAttentionMaskShape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(1, shape);
+        /// <inheritdoc cref="Encoder.Tensors.AttentionMask"/>
+        public sys.Span<long> AttentionMask => _l.GetInputSpan<long>(1);
+        /// <inheritdoc cref="Encoder.Tensors.Temperature"/>
+        public sys.Span<float> Temperature => _l.GetInputSpan<float>(2);
+    }
+
+    /// <summary>The output buffers, one per output (see <see cref="global::MyApp.Models.Encoder.Tensors"/> for each tensor), valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
+    public readonly struct OutputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Encoder.Tensors.LastHiddenState"/>
+        public sys.ReadOnlySpan<sys.Half> LastHiddenState => _l.GetOutputSpan<sys.Half>(3);
+        /// <summary>Shape of <see cref="LastHiddenState"/>.</summary>
+        public sys.ReadOnlySpan<long> LastHiddenStateShape => _l.GetOutputShape(3);
+        /// <inheritdoc cref="Encoder.Tensors.Pooled"/>
+        public sys.ReadOnlySpan<float> Pooled => _l.GetOutputSpan<float>(4);
+        /// <summary>Shape of <see cref="Pooled"/>.</summary>
+        public sys.ReadOnlySpan<long> PooledShape => _l.GetOutputShape(4);
+    }
+}
+
+/// <summary>
+/// A runner of <c>encoder.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
+/// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.EncoderRunner"/> implements it in process; depend on the
+/// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
+/// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public partial interface IEncoderRunner : sys.IAsyncDisposable
+{
+    /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
+    /// <param name="input">The inputs.</param>
+    /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
+    /// <returns>The outputs, in arrays the caller owns.</returns>
+    /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderOutput> RunAsync(global::MyApp.Models.EncoderInput input, sys.Threading.CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
+    /// <param name="cancellationToken">Cancels waiting for a slot.</param>
+    /// <returns>The lease; dispose it to return the slot.</returns>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs <c>encoder.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
+/// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class EncoderRunner : global::MyApp.Models.IEncoderRunner
+{
+    private readonly trt.InferenceRunner _runner;
+
+    /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Encoder"/>.</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
+    public EncoderRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Encoder.DefaultStreams)
+        : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
+    {
+    }
+
+    /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="options">The runner's options.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
+    public EncoderRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
+    {
+        global::MyApp.Models.Encoder.Bindings.CheckEngine(engine, "Encoder");
+        _runner = new trt.InferenceRunner(engine, options);
+    }
+
+    /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
+    public trt.InferenceRunner Runner => _runner;
+
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderOutput> RunAsync(global::MyApp.Models.EncoderInput input, sys.Threading.CancellationToken cancellationToken = default)
+    {
+        sys.ArgumentNullException.ThrowIfNull(input);
+        trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            /// <summary>Input <c>encoder/input_ids:0</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-            public static trt.Bindings.TensorInfo EncoderInputIds0 => tensor(0);
-
-            /// <summary>Input <c>attention_mask</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-            public static trt.Bindings.TensorInfo AttentionMask => tensor(1);
-
-            /// <summary>Input <c>temperature</c>: float [].</summary>
-            public static trt.Bindings.TensorInfo Temperature => tensor(2);
-
-            /// <summary>Output <c>last_hidden_state</c>: half [batch, sequence, 768].</summary>
-            public static trt.Bindings.TensorInfo LastHiddenState => tensor(3);
-
-            /// <summary>Output <c>pooled</c>: float [batch, 768].</summary>
-            public static trt.Bindings.TensorInfo Pooled => tensor(4);
+            SetInputs(lease, input);
+            await lease.RunAsync(cancellationToken).ConfigureAwait(false);
+            return GetOutputs(lease);
+        }
+        finally
+        {
+            lease.Dispose();
         }
     }
 
-    /// <summary>
-    /// The inputs of <see cref="global::MyApp.Models.Encoder"/> for <see cref="global::MyApp.Models.EncoderRunner.RunAsync"/>, set with an object initializer. Data is row-major
-    /// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
-    /// when exactly one dimension is dynamic: it is then inferred from the data's length.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class EncoderInput
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
+        new global::MyApp.Models.EncoderLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
+    /// <returns>A task that completes when the slots are freed.</returns>
+    public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
+
+    private static void SetInputs(trt.InferenceLease l, global::MyApp.Models.EncoderInput input)
     {
-        /// <summary>Input <c>encoder/input_ids:0</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-        public required sys.ReadOnlyMemory<long> EncoderInputIds0 { get; set; }
-
-        /// <summary>The shape of <see cref="EncoderInputIds0"/>.</summary>
-        [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
-        public long[]? EncoderInputIds0Shape { get; set; }
-
-        /// <summary>Input <c>attention_mask</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-        public required sys.ReadOnlyMemory<long> AttentionMask { get; set; }
-
-        /// <summary>The shape of <see cref="AttentionMask"/>.</summary>
-        [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
-        public long[]? AttentionMaskShape { get; set; }
-
-        /// <summary>Input <c>temperature</c>: float [].</summary>
-        public required float Temperature { get; set; }
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Encoder.Bindings;
+        b.SetInput(l, 0, input.EncoderInputIds0, input.EncoderInputIds0Shape);
+        b.SetInput(l, 1, input.AttentionMask, input.AttentionMaskShape);
+        b.SetScalar(l, 2, input.Temperature);
     }
 
-    /// <summary>
-    /// The outputs of <see cref="global::MyApp.Models.Encoder"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
-    /// of the runner's buffers at their actual size, each with its resolved shape.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class EncoderOutput
+    private static global::MyApp.Models.EncoderOutput GetOutputs(trt.InferenceLease l)
     {
-        /// <summary>Output <c>last_hidden_state</c>: half [batch, sequence, 768].</summary>
-        public required sys.Half[] LastHiddenState { get; init; }
-
-        /// <summary>The resolved shape of <see cref="LastHiddenState"/>.</summary>
-        public required long[] LastHiddenStateShape { get; init; }
-
-        /// <summary>Output <c>pooled</c>: float [batch, 768].</summary>
-        public required float[] Pooled { get; init; }
-
-        /// <summary>The resolved shape of <see cref="Pooled"/>.</summary>
-        public required long[] PooledShape { get; init; }
-    }
-
-    /// <summary>
-    /// Exclusive use of one slot of a <see cref="global::MyApp.Models.EncoderRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
-    /// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
-    /// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public readonly struct EncoderLease : sys.IDisposable
-    {
-        private readonly trt.InferenceLease _lease;
-
-        /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Encoder"/> (for <see cref="global::MyApp.Models.IEncoderRunner"/> implementations).</summary>
-        /// <param name="lease">The untyped lease.</param>
-        public EncoderLease(trt.InferenceLease lease) => _lease = lease;
-
-        /// <summary>The untyped lease, for index-based access.</summary>
-        public trt.InferenceLease Lease => _lease;
-
-        /// <summary>The slot's input buffers and shape setters.</summary>
-        public InputBuffers Inputs => new InputBuffers(_lease);
-
-        /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
-        public OutputBuffers Outputs => new OutputBuffers(_lease);
-
-        /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
-        /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
-        /// <returns>A task that completes when the outputs are ready.</returns>
-        public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
-
-        /// <summary>Returns the slot to the runner.</summary>
-        public void Dispose() => _lease.Dispose();
-
-        /// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
-        public readonly struct InputBuffers
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Encoder.Bindings;
+        return new global::MyApp.Models.EncoderOutput
         {
-            private readonly trt.InferenceLease _lease;
-
-            internal InputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Sets the shape of <see cref="EncoderInputIds0"/>.</summary>
-            /// <param name="shape">One value per dimension.</param>
-            public void SetEncoderInputIds0Shape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _lease.SetInputShape(0, shape);
-
-            /// <summary>Input <c>encoder/input_ids:0</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-            public sys.Span<long> EncoderInputIds0 => _lease.GetInputSpan<long>(0);
-
-            /// <summary>Sets the shape of <see cref="AttentionMask"/>.</summary>
-            /// <param name="shape">One value per dimension.</param>
-            public void SetAttentionMaskShape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _lease.SetInputShape(1, shape);
-
-            /// <summary>Input <c>attention_mask</c>: int64 [batch, sequence]; batch 1..16 (opt 4), sequence 1..512 (opt 128).</summary>
-            public sys.Span<long> AttentionMask => _lease.GetInputSpan<long>(1);
-
-            /// <summary>Input <c>temperature</c>: float [].</summary>
-            public sys.Span<float> Temperature => _lease.GetInputSpan<float>(2);
-        }
-
-        /// <summary>The output buffers, valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
-        public readonly struct OutputBuffers
-        {
-            private readonly trt.InferenceLease _lease;
-
-            internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Output <c>last_hidden_state</c>: half [batch, sequence, 768].</summary>
-            public sys.ReadOnlySpan<sys.Half> LastHiddenState => _lease.GetOutputSpan<sys.Half>(3);
-
-            /// <summary>The resolved shape of <see cref="LastHiddenState"/>.</summary>
-            public sys.ReadOnlySpan<long> LastHiddenStateShape => _lease.GetOutputShape(3);
-
-            /// <summary>Output <c>pooled</c>: float [batch, 768].</summary>
-            public sys.ReadOnlySpan<float> Pooled => _lease.GetOutputSpan<float>(4);
-
-            /// <summary>The resolved shape of <see cref="Pooled"/>.</summary>
-            public sys.ReadOnlySpan<long> PooledShape => _lease.GetOutputShape(4);
-        }
-    }
-
-    /// <summary>
-    /// A runner of <c>encoder.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
-    /// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.EncoderRunner"/> implements it in process; depend on the
-    /// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
-    /// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public partial interface IEncoderRunner : sys.IAsyncDisposable
-    {
-        /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
-        /// <returns>The outputs, in arrays the caller owns.</returns>
-        /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderOutput> RunAsync(global::MyApp.Models.EncoderInput input, sys.Threading.CancellationToken cancellationToken = default);
-
-        /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
-        /// <param name="cancellationToken">Cancels waiting for a slot.</param>
-        /// <returns>The lease; dispose it to return the slot.</returns>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
-    }
-
-    /// <summary>
-    /// Runs <c>encoder.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
-    /// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class EncoderRunner : global::MyApp.Models.IEncoderRunner
-    {
-        private readonly trt.InferenceRunner _runner;
-
-        /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Encoder"/>.</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
-        public EncoderRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Encoder.DefaultStreams)
-            : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
-        {
-        }
-
-        /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="options">The runner's options.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
-        public EncoderRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
-        {
-            global::MyApp.Models.Encoder.Bindings.CheckEngine(engine, "Encoder");
-            _runner = new trt.InferenceRunner(engine, options);
-        }
-
-        /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
-        public trt.InferenceRunner Runner => _runner;
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderOutput> RunAsync(global::MyApp.Models.EncoderInput input, sys.Threading.CancellationToken cancellationToken = default)
-        {
-            sys.ArgumentNullException.ThrowIfNull(input);
-            trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                SetInputs(lease, input);
-                await lease.RunAsync(cancellationToken).ConfigureAwait(false);
-                return GetOutputs(lease);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.EncoderLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
-            new global::MyApp.Models.EncoderLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
-
-        /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
-        /// <returns>A task that completes when the slots are freed.</returns>
-        public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
-
-        private static void SetInputs(trt.InferenceLease lease, global::MyApp.Models.EncoderInput input)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Encoder.Bindings;
-            b.SetInput(lease, 0, input.EncoderInputIds0, input.EncoderInputIds0Shape);
-            b.SetInput(lease, 1, input.AttentionMask, input.AttentionMaskShape);
-            b.SetScalar(lease, 2, input.Temperature);
-        }
-
-        private static global::MyApp.Models.EncoderOutput GetOutputs(trt.InferenceLease lease)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Encoder.Bindings;
-            return new global::MyApp.Models.EncoderOutput
-            {
-                LastHiddenState = b.GetOutput<sys.Half>(lease, 3),
-                LastHiddenStateShape = b.GetShape(lease, 3),
-                Pooled = b.GetOutput<float>(lease, 4),
-                PooledShape = b.GetShape(lease, 4),
-            };
-        }
+            LastHiddenState = b.GetOutput<sys.Half>(l, 3),
+            LastHiddenStateShape = b.GetShape(l, 3),
+            Pooled = b.GetOutput<float>(l, 4),
+            PooledShape = b.GetShape(l, 4),
+        };
     }
 }

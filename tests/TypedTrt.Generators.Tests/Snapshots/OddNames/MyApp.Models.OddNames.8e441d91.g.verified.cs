@@ -3,337 +3,307 @@
 #nullable enable
 #pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them
 
-namespace MyApp.Models
+namespace MyApp.Models;
+
+using sys = global::System;
+using trt = global::TypedTrt.Runtime;
+using ttrt = global::TypedTrt;
+using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+
+/// <summary>
+/// The bindings of ONNX model <c>odd-names.onnx</c>: 11 inputs, 1 output, 0 optimization profiles.
+/// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.OddNamesRunner"/> runs the model.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public static partial class OddNames
 {
-    using sys = global::System;
-    using trt = global::TypedTrt.Runtime;
-    using ttrt = global::TypedTrt;
+    /// <summary>The model file's name.</summary>
+    public const string ModelFileName = "odd-names.onnx";
 
-    /// <summary>
-    /// The bindings of ONNX model <c>odd-names.onnx</c>: 11 inputs, 1 output, 0 optimization profiles.
-    /// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.OddNamesRunner"/> runs the model.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public static partial class OddNames
+    /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
+    public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
+    public const int DefaultStreams = 2;
+
+    /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
+    public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+
+    /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
+    public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
+        """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"odd-names.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[4]},{"name":"onnx::Flatten_0","mode":"input","dtype":"float","shape":[4]},{"name":"39","mode":"input","dtype":"float","shape":[4]},{"name":"encoder/input_ids:0","mode":"input","dtype":"float","shape":[4]},{"name":"a.b","mode":"input","dtype":"float","shape":[4]},{"name":"a_b","mode":"input","dtype":"float","shape":[4]},{"name":"Signature","mode":"input","dtype":"float","shape":[4]},{"name":"odd_names_input","mode":"input","dtype":"float","shape":[4]},{"name":"x","mode":"input","dtype":"float","shape":[4]},{"name":"x_shape","mode":"input","dtype":"float","shape":[4]},{"name":"\"quoted\" <name> & more","mode":"input","dtype":"float","shape":[4]},{"name":":0","mode":"output","dtype":"float","shape":[4]}],"profiles":[]}"""u8,
+        "odd-names.bindings.json");
+
+    private static trt.Bindings.ModelBindings? s_bindings;
+
+    private static info t(int index) => Bindings.Tensors[index];
+
+    /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
+    public static class Tensors
     {
-        /// <summary>The model file's name.</summary>
-        public const string ModelFileName = "odd-names.onnx";
+        /// <summary>Input 'images': float [4].</summary>
+        public static info Images => t(0);
+        /// <summary>Input 'onnx::Flatten_0': float [4].</summary>
+        public static info OnnxFlatten0 => t(1);
+        /// <summary>Input '39': float [4].</summary>
+        public static info T39 => t(2);
+        /// <summary>Input 'encoder/input_ids:0': float [4].</summary>
+        public static info EncoderInputIds0 => t(3);
+        /// <summary>Input 'a.b': float [4].</summary>
+        public static info AB => t(4);
+        /// <summary>Input 'a_b': float [4].</summary>
+        public static info AB_2 => t(5);
+        /// <summary>Input 'Signature': float [4].</summary>
+        public static info Signature => t(6);
+        /// <summary>Input 'odd_names_input': float [4].</summary>
+        public static info OddNamesInputTensor => t(7);
+        /// <summary>Input 'x': float [4].</summary>
+        public static info X => t(8);
+        /// <summary>Input 'x_shape': float [4].</summary>
+        public static info XShape_2 => t(9);
+        /// <summary>Input '"quoted" &lt;name&gt; &amp; more': float [4].</summary>
+        public static info QuotedNameMore => t(10);
+        /// <summary>Output ':0': float [4].</summary>
+        public static info T0 => t(11);
+    }
+}
 
-        /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
-        public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// <summary>
+/// The inputs of <see cref="global::MyApp.Models.OddNames"/> for <see cref="global::MyApp.Models.OddNamesRunner.RunAsync"/>, set with an object initializer. Data is row-major
+/// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
+/// when exactly one dimension is dynamic: it is then inferred from the data's length.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class OddNamesInput
+{
+    /// <inheritdoc cref="OddNames.Tensors.Images"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> Images { get; set; }
 
-        /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
-        public const int DefaultStreams = 2;
+    /// <inheritdoc cref="OddNames.Tensors.OnnxFlatten0"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> OnnxFlatten0 { get; set; }
 
-        /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
-        public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+    /// <inheritdoc cref="OddNames.Tensors.T39"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> T39 { get; set; }
 
-        /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
-        public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
-            """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"odd-names.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"onnx::Flatten_0","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"39","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"encoder/input_ids:0","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"a.b","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"a_b","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"Signature","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"odd_names_input","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"x","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"x_shape","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":"\"quoted\" <name> & more","mode":"input","dtype":"float","shape":[4],"dimNames":[""]},{"name":":0","mode":"output","dtype":"float","shape":[4],"dimNames":[""]}],"profiles":[]}"""u8,
-            "odd-names.bindings.json");
+    /// <inheritdoc cref="OddNames.Tensors.EncoderInputIds0"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> EncoderInputIds0 { get; set; }
 
-        private static trt.Bindings.ModelBindings? s_bindings;
+    /// <inheritdoc cref="OddNames.Tensors.AB"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> AB { get; set; }
 
-        private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];
+    /// <inheritdoc cref="OddNames.Tensors.AB_2"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> AB_2 { get; set; }
 
-        /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
-        public static class Tensors
+    /// <inheritdoc cref="OddNames.Tensors.Signature"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> Signature { get; set; }
+
+    /// <inheritdoc cref="OddNames.Tensors.OddNamesInputTensor"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> OddNamesInputTensor { get; set; }
+
+    /// <inheritdoc cref="OddNames.Tensors.X"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> X { get; set; }
+
+    /// <inheritdoc cref="OddNames.Tensors.XShape_2"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> XShape_2 { get; set; }
+
+    /// <inheritdoc cref="OddNames.Tensors.QuotedNameMore"/>
+    [ttrt.TensorElementCount(4)]
+    public required sys.ReadOnlyMemory<float> QuotedNameMore { get; set; }
+}
+
+/// <summary>
+/// The outputs of <see cref="global::MyApp.Models.OddNames"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
+/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class OddNamesOutput
+{
+    /// <inheritdoc cref="OddNames.Tensors.T0"/>
+    public required float[] T0 { get; init; }
+}
+
+/// <summary>
+/// Exclusive use of one slot of a <see cref="global::MyApp.Models.OddNamesRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
+/// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
+/// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public readonly struct OddNamesLease : sys.IDisposable
+{
+    private readonly trt.InferenceLease _lease;
+
+    /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.OddNames"/> (for <see cref="global::MyApp.Models.IOddNamesRunner"/> implementations).</summary>
+    /// <param name="lease">The untyped lease.</param>
+    public OddNamesLease(trt.InferenceLease lease) => _lease = lease;
+
+    /// <summary>The untyped lease, for index-based access.</summary>
+    public trt.InferenceLease Lease => _lease;
+
+    /// <summary>The slot's input buffers and shape setters.</summary>
+    public InputBuffers Inputs => new InputBuffers(_lease);
+
+    /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
+    public OutputBuffers Outputs => new OutputBuffers(_lease);
+
+    /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
+    /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
+    /// <returns>A task that completes when the outputs are ready.</returns>
+    public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
+
+    /// <summary>Returns the slot to the runner.</summary>
+    public void Dispose() => _lease.Dispose();
+
+    /// <summary>The input buffers, one per input (see the input properties and <see cref="global::MyApp.Models.OddNames.Tensors"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
+    public readonly struct InputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal InputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="OddNames.Tensors.Images"/>
+        public sys.Span<float> Images => _l.GetInputSpan<float>(0);
+        /// <inheritdoc cref="OddNames.Tensors.OnnxFlatten0"/>
+        public sys.Span<float> OnnxFlatten0 => _l.GetInputSpan<float>(1);
+        /// <inheritdoc cref="OddNames.Tensors.T39"/>
+        public sys.Span<float> T39 => _l.GetInputSpan<float>(2);
+        /// <inheritdoc cref="OddNames.Tensors.EncoderInputIds0"/>
+        public sys.Span<float> EncoderInputIds0 => _l.GetInputSpan<float>(3);
+        /// <inheritdoc cref="OddNames.Tensors.AB"/>
+        public sys.Span<float> AB => _l.GetInputSpan<float>(4);
+        /// <inheritdoc cref="OddNames.Tensors.AB_2"/>
+        public sys.Span<float> AB_2 => _l.GetInputSpan<float>(5);
+        /// <inheritdoc cref="OddNames.Tensors.Signature"/>
+        public sys.Span<float> Signature => _l.GetInputSpan<float>(6);
+        /// <inheritdoc cref="OddNames.Tensors.OddNamesInputTensor"/>
+        public sys.Span<float> OddNamesInputTensor => _l.GetInputSpan<float>(7);
+        /// <inheritdoc cref="OddNames.Tensors.X"/>
+        public sys.Span<float> X => _l.GetInputSpan<float>(8);
+        /// <inheritdoc cref="OddNames.Tensors.XShape_2"/>
+        public sys.Span<float> XShape_2 => _l.GetInputSpan<float>(9);
+        /// <inheritdoc cref="OddNames.Tensors.QuotedNameMore"/>
+        public sys.Span<float> QuotedNameMore => _l.GetInputSpan<float>(10);
+    }
+
+    /// <summary>The output buffers, one per output (see <see cref="global::MyApp.Models.OddNames.Tensors"/> for each tensor), valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
+    public readonly struct OutputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="OddNames.Tensors.T0"/>
+        public sys.ReadOnlySpan<float> T0 => _l.GetOutputSpan<float>(11);
+    }
+}
+
+/// <summary>
+/// A runner of <c>odd-names.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
+/// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.OddNamesRunner"/> implements it in process; depend on the
+/// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
+/// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public partial interface IOddNamesRunner : sys.IAsyncDisposable
+{
+    /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
+    /// <param name="input">The inputs.</param>
+    /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
+    /// <returns>The outputs, in arrays the caller owns.</returns>
+    /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesOutput> RunAsync(global::MyApp.Models.OddNamesInput input, sys.Threading.CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
+    /// <param name="cancellationToken">Cancels waiting for a slot.</param>
+    /// <returns>The lease; dispose it to return the slot.</returns>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs <c>odd-names.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
+/// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class OddNamesRunner : global::MyApp.Models.IOddNamesRunner
+{
+    private readonly trt.InferenceRunner _runner;
+
+    /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.OddNames"/>.</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
+    public OddNamesRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.OddNames.DefaultStreams)
+        : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
+    {
+    }
+
+    /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="options">The runner's options.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
+    public OddNamesRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
+    {
+        global::MyApp.Models.OddNames.Bindings.CheckEngine(engine, "OddNames");
+        _runner = new trt.InferenceRunner(engine, options);
+    }
+
+    /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
+    public trt.InferenceRunner Runner => _runner;
+
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesOutput> RunAsync(global::MyApp.Models.OddNamesInput input, sys.Threading.CancellationToken cancellationToken = default)
+    {
+        sys.ArgumentNullException.ThrowIfNull(input);
+        trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            /// <summary>Input <c>images</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo Images => tensor(0);
-
-            /// <summary>Input <c>onnx::Flatten_0</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo OnnxFlatten0 => tensor(1);
-
-            /// <summary>Input <c>39</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo T39 => tensor(2);
-
-            /// <summary>Input <c>encoder/input_ids:0</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo EncoderInputIds0 => tensor(3);
-
-            /// <summary>Input <c>a.b</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo AB => tensor(4);
-
-            /// <summary>Input <c>a_b</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo AB_2 => tensor(5);
-
-            /// <summary>Input <c>Signature</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo Signature => tensor(6);
-
-            /// <summary>Input <c>odd_names_input</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo OddNamesInputTensor => tensor(7);
-
-            /// <summary>Input <c>x</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo X => tensor(8);
-
-            /// <summary>Input <c>x_shape</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo XShape_2 => tensor(9);
-
-            /// <summary>Input <c>"quoted" &lt;name&gt; &amp; more</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo QuotedNameMore => tensor(10);
-
-            /// <summary>Output <c>:0</c>: float [4], 4 elements.</summary>
-            public static trt.Bindings.TensorInfo T0 => tensor(11);
+            SetInputs(lease, input);
+            await lease.RunAsync(cancellationToken).ConfigureAwait(false);
+            return GetOutputs(lease);
+        }
+        finally
+        {
+            lease.Dispose();
         }
     }
 
-    /// <summary>
-    /// The inputs of <see cref="global::MyApp.Models.OddNames"/> for <see cref="global::MyApp.Models.OddNamesRunner.RunAsync"/>, set with an object initializer. Data is row-major
-    /// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
-    /// when exactly one dimension is dynamic: it is then inferred from the data's length.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class OddNamesInput
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
+        new global::MyApp.Models.OddNamesLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
+    /// <returns>A task that completes when the slots are freed.</returns>
+    public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
+
+    private static void SetInputs(trt.InferenceLease l, global::MyApp.Models.OddNamesInput input)
     {
-        /// <summary>Input <c>images</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> Images { get; set; }
-
-        /// <summary>Input <c>onnx::Flatten_0</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> OnnxFlatten0 { get; set; }
-
-        /// <summary>Input <c>39</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> T39 { get; set; }
-
-        /// <summary>Input <c>encoder/input_ids:0</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> EncoderInputIds0 { get; set; }
-
-        /// <summary>Input <c>a.b</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> AB { get; set; }
-
-        /// <summary>Input <c>a_b</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> AB_2 { get; set; }
-
-        /// <summary>Input <c>Signature</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> Signature { get; set; }
-
-        /// <summary>Input <c>odd_names_input</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> OddNamesInputTensor { get; set; }
-
-        /// <summary>Input <c>x</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> X { get; set; }
-
-        /// <summary>Input <c>x_shape</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> XShape_2 { get; set; }
-
-        /// <summary>Input <c>"quoted" &lt;name&gt; &amp; more</c>: float [4], 4 elements.</summary>
-        [ttrt.TensorElementCount(4)]
-        public required sys.ReadOnlyMemory<float> QuotedNameMore { get; set; }
+        trt.Bindings.ModelBindings b = global::MyApp.Models.OddNames.Bindings;
+        b.SetInput(l, 0, input.Images, null);
+        b.SetInput(l, 1, input.OnnxFlatten0, null);
+        b.SetInput(l, 2, input.T39, null);
+        b.SetInput(l, 3, input.EncoderInputIds0, null);
+        b.SetInput(l, 4, input.AB, null);
+        b.SetInput(l, 5, input.AB_2, null);
+        b.SetInput(l, 6, input.Signature, null);
+        b.SetInput(l, 7, input.OddNamesInputTensor, null);
+        b.SetInput(l, 8, input.X, null);
+        b.SetInput(l, 9, input.XShape_2, null);
+        b.SetInput(l, 10, input.QuotedNameMore, null);
     }
 
-    /// <summary>
-    /// The outputs of <see cref="global::MyApp.Models.OddNames"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
-    /// of the runner's buffers at their actual size, each with its resolved shape.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class OddNamesOutput
+    private static global::MyApp.Models.OddNamesOutput GetOutputs(trt.InferenceLease l)
     {
-        /// <summary>Output <c>:0</c>: float [4], 4 elements.</summary>
-        public required float[] T0 { get; init; }
-
-        /// <summary>The resolved shape of <see cref="T0"/>.</summary>
-        public required long[] T0Shape { get; init; }
-    }
-
-    /// <summary>
-    /// Exclusive use of one slot of a <see cref="global::MyApp.Models.OddNamesRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
-    /// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
-    /// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public readonly struct OddNamesLease : sys.IDisposable
-    {
-        private readonly trt.InferenceLease _lease;
-
-        /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.OddNames"/> (for <see cref="global::MyApp.Models.IOddNamesRunner"/> implementations).</summary>
-        /// <param name="lease">The untyped lease.</param>
-        public OddNamesLease(trt.InferenceLease lease) => _lease = lease;
-
-        /// <summary>The untyped lease, for index-based access.</summary>
-        public trt.InferenceLease Lease => _lease;
-
-        /// <summary>The slot's input buffers and shape setters.</summary>
-        public InputBuffers Inputs => new InputBuffers(_lease);
-
-        /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
-        public OutputBuffers Outputs => new OutputBuffers(_lease);
-
-        /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
-        /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
-        /// <returns>A task that completes when the outputs are ready.</returns>
-        public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
-
-        /// <summary>Returns the slot to the runner.</summary>
-        public void Dispose() => _lease.Dispose();
-
-        /// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
-        public readonly struct InputBuffers
+        trt.Bindings.ModelBindings b = global::MyApp.Models.OddNames.Bindings;
+        return new global::MyApp.Models.OddNamesOutput
         {
-            private readonly trt.InferenceLease _lease;
-
-            internal InputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Input <c>images</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> Images => _lease.GetInputSpan<float>(0);
-
-            /// <summary>Input <c>onnx::Flatten_0</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> OnnxFlatten0 => _lease.GetInputSpan<float>(1);
-
-            /// <summary>Input <c>39</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> T39 => _lease.GetInputSpan<float>(2);
-
-            /// <summary>Input <c>encoder/input_ids:0</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> EncoderInputIds0 => _lease.GetInputSpan<float>(3);
-
-            /// <summary>Input <c>a.b</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> AB => _lease.GetInputSpan<float>(4);
-
-            /// <summary>Input <c>a_b</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> AB_2 => _lease.GetInputSpan<float>(5);
-
-            /// <summary>Input <c>Signature</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> Signature => _lease.GetInputSpan<float>(6);
-
-            /// <summary>Input <c>odd_names_input</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> OddNamesInputTensor => _lease.GetInputSpan<float>(7);
-
-            /// <summary>Input <c>x</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> X => _lease.GetInputSpan<float>(8);
-
-            /// <summary>Input <c>x_shape</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> XShape_2 => _lease.GetInputSpan<float>(9);
-
-            /// <summary>Input <c>"quoted" &lt;name&gt; &amp; more</c>: float [4], 4 elements.</summary>
-            public sys.Span<float> QuotedNameMore => _lease.GetInputSpan<float>(10);
-        }
-
-        /// <summary>The output buffers, valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
-        public readonly struct OutputBuffers
-        {
-            private readonly trt.InferenceLease _lease;
-
-            internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Output <c>:0</c>: float [4], 4 elements.</summary>
-            public sys.ReadOnlySpan<float> T0 => _lease.GetOutputSpan<float>(11);
-
-            /// <summary>The resolved shape of <see cref="T0"/>.</summary>
-            public sys.ReadOnlySpan<long> T0Shape => _lease.GetOutputShape(11);
-        }
-    }
-
-    /// <summary>
-    /// A runner of <c>odd-names.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
-    /// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.OddNamesRunner"/> implements it in process; depend on the
-    /// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
-    /// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public partial interface IOddNamesRunner : sys.IAsyncDisposable
-    {
-        /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
-        /// <returns>The outputs, in arrays the caller owns.</returns>
-        /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesOutput> RunAsync(global::MyApp.Models.OddNamesInput input, sys.Threading.CancellationToken cancellationToken = default);
-
-        /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
-        /// <param name="cancellationToken">Cancels waiting for a slot.</param>
-        /// <returns>The lease; dispose it to return the slot.</returns>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
-    }
-
-    /// <summary>
-    /// Runs <c>odd-names.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
-    /// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class OddNamesRunner : global::MyApp.Models.IOddNamesRunner
-    {
-        private readonly trt.InferenceRunner _runner;
-
-        /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.OddNames"/>.</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
-        public OddNamesRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.OddNames.DefaultStreams)
-            : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
-        {
-        }
-
-        /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="options">The runner's options.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
-        public OddNamesRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
-        {
-            global::MyApp.Models.OddNames.Bindings.CheckEngine(engine, "OddNames");
-            _runner = new trt.InferenceRunner(engine, options);
-        }
-
-        /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
-        public trt.InferenceRunner Runner => _runner;
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesOutput> RunAsync(global::MyApp.Models.OddNamesInput input, sys.Threading.CancellationToken cancellationToken = default)
-        {
-            sys.ArgumentNullException.ThrowIfNull(input);
-            trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                SetInputs(lease, input);
-                await lease.RunAsync(cancellationToken).ConfigureAwait(false);
-                return GetOutputs(lease);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.OddNamesLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
-            new global::MyApp.Models.OddNamesLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
-
-        /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
-        /// <returns>A task that completes when the slots are freed.</returns>
-        public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
-
-        private static void SetInputs(trt.InferenceLease lease, global::MyApp.Models.OddNamesInput input)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.OddNames.Bindings;
-            b.SetInput(lease, 0, input.Images, null);
-            b.SetInput(lease, 1, input.OnnxFlatten0, null);
-            b.SetInput(lease, 2, input.T39, null);
-            b.SetInput(lease, 3, input.EncoderInputIds0, null);
-            b.SetInput(lease, 4, input.AB, null);
-            b.SetInput(lease, 5, input.AB_2, null);
-            b.SetInput(lease, 6, input.Signature, null);
-            b.SetInput(lease, 7, input.OddNamesInputTensor, null);
-            b.SetInput(lease, 8, input.X, null);
-            b.SetInput(lease, 9, input.XShape_2, null);
-            b.SetInput(lease, 10, input.QuotedNameMore, null);
-        }
-
-        private static global::MyApp.Models.OddNamesOutput GetOutputs(trt.InferenceLease lease)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.OddNames.Bindings;
-            return new global::MyApp.Models.OddNamesOutput
-            {
-                T0 = b.GetOutput<float>(lease, 11),
-                T0Shape = b.GetShape(lease, 11),
-            };
-        }
+            T0 = b.GetOutput<float>(l, 11),
+        };
     }
 }

@@ -3,227 +3,217 @@
 #nullable enable
 #pragma warning disable CS8981 // the aliases are lower-case so that no name made from a tensor can shadow them
 
-namespace MyApp.Models
+namespace MyApp.Models;
+
+using sys = global::System;
+using trt = global::TypedTrt.Runtime;
+using ttrt = global::TypedTrt;
+using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+
+/// <summary>
+/// The bindings of ONNX model <c>classifier.onnx</c>: 1 input, 1 output, 0 optimization profiles.
+/// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.ClassifierRunner"/> runs the model.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public static partial class Classifier
 {
-    using sys = global::System;
-    using trt = global::TypedTrt.Runtime;
-    using ttrt = global::TypedTrt;
+    /// <summary>The model file's name.</summary>
+    public const string ModelFileName = "classifier.onnx";
 
-    /// <summary>
-    /// The bindings of ONNX model <c>classifier.onnx</c>: 1 input, 1 output, 0 optimization profiles.
-    /// <see cref="Tensors"/> describes each tensor; <see cref="global::MyApp.Models.ClassifierRunner"/> runs the model.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public static partial class Classifier
+    /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
+    public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
+    public const int DefaultStreams = 2;
+
+    /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
+    public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+
+    /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
+    public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
+        """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"classifier.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1024,"onnx":{"irVersion":8,"producerName":"pytorch","producerVersion":"2.3.0","opsets":{"":17}}},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[1,3,224,224]},{"name":"logits","mode":"output","dtype":"float","shape":[1,1000]}],"profiles":[]}"""u8,
+        "classifier.bindings.json");
+
+    private static trt.Bindings.ModelBindings? s_bindings;
+
+    private static info t(int index) => Bindings.Tensors[index];
+
+    /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
+    public static class Tensors
     {
-        /// <summary>The model file's name.</summary>
-        public const string ModelFileName = "classifier.onnx";
+        /// <summary>Input 'images': float [1, 3, 224, 224].</summary>
+        public static info Images => t(0);
+        /// <summary>Output 'logits': float [1, 1000].</summary>
+        public static info Logits => t(1);
+    }
+}
 
-        /// <summary>Lower-case hex SHA-256 of the model file the bindings were generated from.</summary>
-        public const string ModelSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// <summary>
+/// The inputs of <see cref="global::MyApp.Models.Classifier"/> for <see cref="global::MyApp.Models.ClassifierRunner.RunAsync"/>, set with an object initializer. Data is row-major
+/// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
+/// when exactly one dimension is dynamic: it is then inferred from the data's length.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class ClassifierInput
+{
+    /// <inheritdoc cref="Classifier.Tensors.Images"/>
+    [ttrt.TensorElementCount(150528)]
+    public required sys.ReadOnlyMemory<float> Images { get; set; }
+}
 
-        /// <summary>The runner's default number of streams (the item's <c>Streams</c> metadata).</summary>
-        public const int DefaultStreams = 2;
+/// <summary>
+/// The outputs of <see cref="global::MyApp.Models.Classifier"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
+/// of the runner's buffers at their actual size; a dynamic output also has its resolved shape (a static one's is its descriptor's, as for inputs).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class ClassifierOutput
+{
+    /// <inheritdoc cref="Classifier.Tensors.Logits"/>
+    public required float[] Logits { get; init; }
+}
 
-        /// <summary>The binding manifest the bindings were generated from (tensors, layouts, profiles); engines' <c>Load</c> methods take it.</summary>
-        public static global::TypedTrt.Manifest.BindingManifest Signature => Bindings.Signature;
+/// <summary>
+/// Exclusive use of one slot of a <see cref="global::MyApp.Models.ClassifierRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
+/// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
+/// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public readonly struct ClassifierLease : sys.IDisposable
+{
+    private readonly trt.InferenceLease _lease;
 
-        /// <summary>The manifest and one <see cref="trt.Bindings.TensorInfo"/> per tensor, parsed on first use from the embedded UTF-8 manifest.</summary>
-        public static trt.Bindings.ModelBindings Bindings => s_bindings ??= trt.Bindings.ModelBindings.Parse(
-            """{"schema":"typedtrt.bindings/v1","source":{"kind":"onnx","file":"classifier.onnx","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","bytes":1024,"onnx":{"irVersion":8,"producerName":"pytorch","producerVersion":"2.3.0","opsets":{"":17}}},"tensors":[{"name":"images","mode":"input","dtype":"float","shape":[1,3,224,224],"dimNames":["","","",""]},{"name":"logits","mode":"output","dtype":"float","shape":[1,1000],"dimNames":["",""]}],"profiles":[]}"""u8,
-            "classifier.bindings.json");
+    /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Classifier"/> (for <see cref="global::MyApp.Models.IClassifierRunner"/> implementations).</summary>
+    /// <param name="lease">The untyped lease.</param>
+    public ClassifierLease(trt.InferenceLease lease) => _lease = lease;
 
-        private static trt.Bindings.ModelBindings? s_bindings;
+    /// <summary>The untyped lease, for index-based access.</summary>
+    public trt.InferenceLease Lease => _lease;
 
-        private static trt.Bindings.TensorInfo tensor(int index) => Bindings.Tensors[index];
+    /// <summary>The slot's input buffers and shape setters.</summary>
+    public InputBuffers Inputs => new InputBuffers(_lease);
 
-        /// <summary>One descriptor per tensor, in manifest order: name, index, element type, shape, dimension names, optimization profile 0's range.</summary>
-        public static class Tensors
+    /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
+    public OutputBuffers Outputs => new OutputBuffers(_lease);
+
+    /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
+    /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
+    /// <returns>A task that completes when the outputs are ready.</returns>
+    public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
+
+    /// <summary>Returns the slot to the runner.</summary>
+    public void Dispose() => _lease.Dispose();
+
+    /// <summary>The input buffers, one per input (see the input properties and <see cref="global::MyApp.Models.Classifier.Tensors"/> for each tensor): for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
+    public readonly struct InputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal InputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Classifier.Tensors.Images"/>
+        public sys.Span<float> Images => _l.GetInputSpan<float>(0);
+    }
+
+    /// <summary>The output buffers, one per output (see <see cref="global::MyApp.Models.Classifier.Tensors"/> for each tensor), valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
+    public readonly struct OutputBuffers
+    {
+        private readonly trt.InferenceLease _l;
+
+        internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
+        /// <inheritdoc cref="Classifier.Tensors.Logits"/>
+        public sys.ReadOnlySpan<float> Logits => _l.GetOutputSpan<float>(1);
+    }
+}
+
+/// <summary>
+/// A runner of <c>classifier.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
+/// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.ClassifierRunner"/> implements it in process; depend on the
+/// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
+/// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public partial interface IClassifierRunner : sys.IAsyncDisposable
+{
+    /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
+    /// <param name="input">The inputs.</param>
+    /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
+    /// <returns>The outputs, in arrays the caller owns.</returns>
+    /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierOutput> RunAsync(global::MyApp.Models.ClassifierInput input, sys.Threading.CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
+    /// <param name="cancellationToken">Cancels waiting for a slot.</param>
+    /// <returns>The lease; dispose it to return the slot.</returns>
+    sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs <c>classifier.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
+/// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
+public sealed partial class ClassifierRunner : global::MyApp.Models.IClassifierRunner
+{
+    private readonly trt.InferenceRunner _runner;
+
+    /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Classifier"/>.</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
+    public ClassifierRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Classifier.DefaultStreams)
+        : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
+    {
+    }
+
+    /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
+    /// <param name="engine">The engine; the runner does not take ownership.</param>
+    /// <param name="options">The runner's options.</param>
+    /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
+    public ClassifierRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
+    {
+        global::MyApp.Models.Classifier.Bindings.CheckEngine(engine, "Classifier");
+        _runner = new trt.InferenceRunner(engine, options);
+    }
+
+    /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
+    public trt.InferenceRunner Runner => _runner;
+
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierOutput> RunAsync(global::MyApp.Models.ClassifierInput input, sys.Threading.CancellationToken cancellationToken = default)
+    {
+        sys.ArgumentNullException.ThrowIfNull(input);
+        trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            /// <summary>Input <c>images</c>: float [1, 3, 224, 224], 150528 elements.</summary>
-            public static trt.Bindings.TensorInfo Images => tensor(0);
-
-            /// <summary>Output <c>logits</c>: float [1, 1000], 1000 elements.</summary>
-            public static trt.Bindings.TensorInfo Logits => tensor(1);
+            SetInputs(lease, input);
+            await lease.RunAsync(cancellationToken).ConfigureAwait(false);
+            return GetOutputs(lease);
+        }
+        finally
+        {
+            lease.Dispose();
         }
     }
 
-    /// <summary>
-    /// The inputs of <see cref="global::MyApp.Models.Classifier"/> for <see cref="global::MyApp.Models.ClassifierRunner.RunAsync"/>, set with an object initializer. Data is row-major
-    /// (raw bytes for types without a .NET type); a dynamic input also takes its shape, which may be left <see langword="null"/>
-    /// when exactly one dimension is dynamic: it is then inferred from the data's length.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class ClassifierInput
+    /// <inheritdoc/>
+    public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
+        new global::MyApp.Models.ClassifierLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
+    /// <returns>A task that completes when the slots are freed.</returns>
+    public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
+
+    private static void SetInputs(trt.InferenceLease l, global::MyApp.Models.ClassifierInput input)
     {
-        /// <summary>Input <c>images</c>: float [1, 3, 224, 224], 150528 elements.</summary>
-        [ttrt.TensorElementCount(150528)]
-        public required sys.ReadOnlyMemory<float> Images { get; set; }
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Classifier.Bindings;
+        b.SetInput(l, 0, input.Images, null);
     }
 
-    /// <summary>
-    /// The outputs of <see cref="global::MyApp.Models.Classifier"/>: row-major arrays the caller owns (raw bytes for types without a .NET type), copied out
-    /// of the runner's buffers at their actual size, each with its resolved shape.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class ClassifierOutput
+    private static global::MyApp.Models.ClassifierOutput GetOutputs(trt.InferenceLease l)
     {
-        /// <summary>Output <c>logits</c>: float [1, 1000], 1000 elements.</summary>
-        public required float[] Logits { get; init; }
-
-        /// <summary>The resolved shape of <see cref="Logits"/>.</summary>
-        public required long[] LogitsShape { get; init; }
-    }
-
-    /// <summary>
-    /// Exclusive use of one slot of a <see cref="global::MyApp.Models.ClassifierRunner"/> for zero-copy inference: set the shapes of dynamic inputs, write the
-    /// inputs in place, <see cref="RunAsync"/>, read the outputs in place, and dispose to return the slot. Spans point into the slot's
-    /// buffers: valid until the next shape change or run, never after disposal. Shapes are checked against the runner's profile.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public readonly struct ClassifierLease : sys.IDisposable
-    {
-        private readonly trt.InferenceLease _lease;
-
-        /// <summary>Wraps an untyped lease of a runner over an engine with the tensors of <see cref="global::MyApp.Models.Classifier"/> (for <see cref="global::MyApp.Models.IClassifierRunner"/> implementations).</summary>
-        /// <param name="lease">The untyped lease.</param>
-        public ClassifierLease(trt.InferenceLease lease) => _lease = lease;
-
-        /// <summary>The untyped lease, for index-based access.</summary>
-        public trt.InferenceLease Lease => _lease;
-
-        /// <summary>The slot's input buffers and shape setters.</summary>
-        public InputBuffers Inputs => new InputBuffers(_lease);
-
-        /// <summary>The slot's output buffers and resolved shapes (valid after <see cref="RunAsync"/>).</summary>
-        public OutputBuffers Outputs => new OutputBuffers(_lease);
-
-        /// <summary>Copies the inputs to the device, runs the engine and copies the outputs back; completes when this slot's work is done.</summary>
-        /// <param name="cancellationToken">Cancels the run before it is enqueued.</param>
-        /// <returns>A task that completes when the outputs are ready.</returns>
-        public sys.Threading.Tasks.ValueTask RunAsync(sys.Threading.CancellationToken cancellationToken = default) => _lease.RunAsync(cancellationToken);
-
-        /// <summary>Returns the slot to the runner.</summary>
-        public void Dispose() => _lease.Dispose();
-
-        /// <summary>The input buffers: for a dynamic input call its <c>Set…Shape</c> first; each span has the size of the input's current shape.</summary>
-        public readonly struct InputBuffers
+        trt.Bindings.ModelBindings b = global::MyApp.Models.Classifier.Bindings;
+        return new global::MyApp.Models.ClassifierOutput
         {
-            private readonly trt.InferenceLease _lease;
-
-            internal InputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Input <c>images</c>: float [1, 3, 224, 224], 150528 elements.</summary>
-            public sys.Span<float> Images => _lease.GetInputSpan<float>(0);
-        }
-
-        /// <summary>The output buffers, valid after <see cref="RunAsync"/> until the lease is disposed; each span has the output's actual size.</summary>
-        public readonly struct OutputBuffers
-        {
-            private readonly trt.InferenceLease _lease;
-
-            internal OutputBuffers(trt.InferenceLease lease) => _lease = lease;
-
-            /// <summary>Output <c>logits</c>: float [1, 1000], 1000 elements.</summary>
-            public sys.ReadOnlySpan<float> Logits => _lease.GetOutputSpan<float>(1);
-
-            /// <summary>The resolved shape of <see cref="Logits"/>.</summary>
-            public sys.ReadOnlySpan<long> LogitsShape => _lease.GetOutputShape(1);
-        }
-    }
-
-    /// <summary>
-    /// A runner of <c>classifier.onnx</c> as application code uses it: <see cref="RunAsync"/> with typed inputs and outputs, or
-    /// <see cref="AcquireAsync"/> for zero-copy use of a slot. <see cref="global::MyApp.Models.ClassifierRunner"/> implements it in process; depend on the
-    /// interface to test application code with a fake (no GPU) or to switch implementations (such as a remote client) by configuration.
-    /// An implementation without slots of its own can serve leases from any <see cref="trt.InferenceRunner"/> (e.g. over a host-memory engine).
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public partial interface IClassifierRunner : sys.IAsyncDisposable
-    {
-        /// <summary>Runs one inference: waits for a free slot, sets the shapes of dynamic inputs, copies the inputs in, runs, and copies the outputs out.</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="cancellationToken">Cancels waiting for a slot and the run.</param>
-        /// <returns>The outputs, in arrays the caller owns.</returns>
-        /// <exception cref="sys.ArgumentException">An input's shape is outside the optimization profile, or its data has the wrong length.</exception>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierOutput> RunAsync(global::MyApp.Models.ClassifierInput input, sys.Threading.CancellationToken cancellationToken = default);
-
-        /// <summary>Waits for a free slot and leases it for zero-copy use: write the inputs into its buffers, run, read the outputs in place.</summary>
-        /// <param name="cancellationToken">Cancels waiting for a slot.</param>
-        /// <returns>The lease; dispose it to return the slot.</returns>
-        sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default);
-    }
-
-    /// <summary>
-    /// Runs <c>classifier.onnx</c> with typed inputs and outputs over an <see cref="trt.InferenceRunner"/>: one slot per stream, safe for
-    /// any number of concurrent callers. <see cref="RunAsync"/> copies in and out; <see cref="AcquireAsync"/> gives zero-copy access to a slot.
-    /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
-    public sealed partial class ClassifierRunner : global::MyApp.Models.IClassifierRunner
-    {
-        private readonly trt.InferenceRunner _runner;
-
-        /// <summary>Creates a runner over <paramref name="engine"/>, which must have the tensors of <see cref="global::MyApp.Models.Classifier"/>.</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="streams">Number of slots (streams); the default is the item's <c>Streams</c> metadata.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or a dynamic input has no profile range.</exception>
-        public ClassifierRunner(trt.Engine.IInferenceEngine engine, int streams = global::MyApp.Models.Classifier.DefaultStreams)
-            : this(engine, new trt.InferenceRunnerOptions { Streams = streams })
-        {
-        }
-
-        /// <summary>Creates a runner over <paramref name="engine"/> with explicit options (streams, optimization profile, device, completion, graphs).</summary>
-        /// <param name="engine">The engine; the runner does not take ownership.</param>
-        /// <param name="options">The runner's options.</param>
-        /// <exception cref="sys.ArgumentException">The engine's tensors differ from the bindings', or the options do not fit the engine.</exception>
-        public ClassifierRunner(trt.Engine.IInferenceEngine engine, trt.InferenceRunnerOptions options)
-        {
-            global::MyApp.Models.Classifier.Bindings.CheckEngine(engine, "Classifier");
-            _runner = new trt.InferenceRunner(engine, options);
-        }
-
-        /// <summary>The untyped runner core (profiling, buffer sizes, CUDA context).</summary>
-        public trt.InferenceRunner Runner => _runner;
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierOutput> RunAsync(global::MyApp.Models.ClassifierInput input, sys.Threading.CancellationToken cancellationToken = default)
-        {
-            sys.ArgumentNullException.ThrowIfNull(input);
-            trt.InferenceLease lease = await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                SetInputs(lease, input);
-                await lease.RunAsync(cancellationToken).ConfigureAwait(false);
-                return GetOutputs(lease);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }
-
-        /// <inheritdoc/>
-        public async sys.Threading.Tasks.ValueTask<global::MyApp.Models.ClassifierLease> AcquireAsync(sys.Threading.CancellationToken cancellationToken = default) =>
-            new global::MyApp.Models.ClassifierLease(await _runner.AcquireAsync(cancellationToken).ConfigureAwait(false));
-
-        /// <summary>Waits for work in flight, then frees every slot. Does not dispose the engine.</summary>
-        /// <returns>A task that completes when the slots are freed.</returns>
-        public sys.Threading.Tasks.ValueTask DisposeAsync() => _runner.DisposeAsync();
-
-        private static void SetInputs(trt.InferenceLease lease, global::MyApp.Models.ClassifierInput input)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Classifier.Bindings;
-            b.SetInput(lease, 0, input.Images, null);
-        }
-
-        private static global::MyApp.Models.ClassifierOutput GetOutputs(trt.InferenceLease lease)
-        {
-            trt.Bindings.ModelBindings b = global::MyApp.Models.Classifier.Bindings;
-            return new global::MyApp.Models.ClassifierOutput
-            {
-                Logits = b.GetOutput<float>(lease, 1),
-                LogitsShape = b.GetShape(lease, 1),
-            };
-        }
+            Logits = b.GetOutput<float>(l, 1),
+        };
     }
 }

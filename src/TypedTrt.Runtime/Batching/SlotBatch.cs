@@ -1,0 +1,158 @@
+namespace TypedTrt.Runtime.Batching;
+
+/// <summary>
+/// One batch on one slot (one object per slot, reused): gathers its requests' rows straight into the slot's input
+/// buffers at their row offsets, sets the batch shape, runs the slot once, and hands each request exactly its rows of
+/// every output. A failure of the batch (the engine, a driver call, the copies) fails its requests and nothing else.
+/// </summary>
+internal sealed class SlotBatch : IThreadPoolWorkItem
+{
+    private readonly DynamicBatcher _batcher;
+    private readonly BatchLayout _layout;
+    private readonly BatchRequest?[] _entries;
+    private readonly int[] _rowStart;
+    private readonly long[][] _shape;
+    private readonly Action _onDone;
+    private ValueTask _pending;
+    private RunnerSlot? _slot;
+    private BatchGroup? _group;
+
+    internal SlotBatch(DynamicBatcher batcher, BatchLayout layout)
+    {
+        _batcher = batcher;
+        _layout = layout;
+        _entries = new BatchRequest?[layout.MaxBatch];
+        _rowStart = new int[layout.MaxBatch];
+        _shape = new long[layout.Plan.Length][];
+        for (int i = 0; i < _shape.Length; i++)
+            _shape[i] = new long[layout.Plan[i].Binding.Rank];
+        _onDone = OnDone;
+    }
+
+    internal int Count { get; private set; }
+
+    internal int Rows { get; private set; }
+
+    internal void Begin(RunnerSlot slot, BatchGroup group)
+    {
+        _slot = slot;
+        _group = group;
+        Count = 0;
+        Rows = 0;
+    }
+
+    internal void Add(BatchRequest r)
+    {
+        _entries[Count] = r;
+        _rowStart[Count] = Rows;
+        Count++;
+        Rows += r.Rows;
+    }
+
+    void IThreadPoolWorkItem.Execute() => Run();
+
+    /// <summary>Copies the rows in and starts the slot's run.</summary>
+    internal void Run()
+    {
+        var slot = _slot!;
+        var g = _group!;
+        int d = _layout.Dim;
+        for (int e = 0; e < Count; e++)
+        {
+            var r = _entries[e]!;
+            r.Registration.Unregister(); // no longer cancellable: it is in a batch
+            r.Registration = default;
+        }
+
+        try
+        {
+            foreach (int i in _layout.Inputs)
+            {
+                long[] shape = _shape[i];
+                g.InputShape(_layout, i).CopyTo(shape);
+                shape[d] = Rows;
+                slot.SetInputShape(i, shape);
+                Span<byte> dst = slot.GetInputSpan<byte>(i);
+                long outer = g.InputOuter[i], inner = g.InputInner[i];
+                for (int e = 0; e < Count; e++)
+                {
+                    var r = _entries[e]!;
+                    BatchLayout.CopyIn(r.Sources[i].Span, dst, outer, inner, r.Rows, _rowStart[e], Rows);
+                }
+            }
+
+#pragma warning disable CA2012 // consumed exactly once, by OnDone
+            _pending = slot.RunAsync(CancellationToken.None);
+#pragma warning restore CA2012
+        }
+#pragma warning disable CA1031 // the batch's requests get the error
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Finish(ex);
+            return;
+        }
+
+        if (_pending.IsCompleted)
+            OnDone();
+        else
+            _pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onDone);
+    }
+
+    private void OnDone()
+    {
+        Exception? error = null;
+        try
+        {
+            _pending.GetAwaiter().GetResult();
+            _pending = default;
+            Scatter();
+        }
+#pragma warning disable CA1031 // the batch's requests get the error
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _pending = default;
+            error = ex;
+        }
+
+        Finish(error);
+    }
+
+    private void Scatter()
+    {
+        var slot = _slot!;
+        int d = _layout.Dim;
+        foreach (int o in _layout.Outputs)
+        {
+            var b = _layout.Plan[o].Binding;
+            ReadOnlySpan<long> shape = slot.GetOutputShape(o);
+            if (shape[d] != Rows)
+                throw new InvalidOperationException($"Output '{b.Name}' has {shape[d]} rows on dimension {d} after a batch of {Rows}; batching needs outputs that follow the inputs' batch size.");
+            long outer = _layout.Outer(shape), inner = _layout.InnerBytes(b, shape);
+            ReadOnlySpan<byte> src = slot.GetOutputSpan<byte>(o);
+            for (int e = 0; e < Count; e++)
+                _entries[e]!.TakeOutput(o, shape, src, outer, inner, _rowStart[e], Rows);
+        }
+    }
+
+    // Hands the requests their result, then the slot back (which may start the next batch on this very object).
+    private void Finish(Exception? error)
+    {
+        var slot = _slot!;
+        int n = Count;
+        for (int e = 0; e < n; e++)
+        {
+            var r = _entries[e]!;
+            _entries[e] = null;
+            r.SlotIndex = slot.Index;
+            r.CompleteLater(error);
+        }
+
+        Count = 0;
+        Rows = 0;
+        _slot = null;
+        _group = null;
+        slot.Release();
+    }
+}
