@@ -19,7 +19,7 @@ public sealed partial class InferenceRunner
     /// <exception cref="NotSupportedException">A device engine with <see cref="CompletionMode.Callback"/> (no CUDA calls are allowed in stream callbacks).</exception>
     public void StartProfiling()
     {
-        if (Placement == BufferPlacement.Device && Poller is null)
+        if (Placement == BufferPlacement.Device && !HasPoller)
             throw new NotSupportedException("Stage profiling of a device engine needs CompletionMode.Polling (the default).");
         foreach (var slot in _slots)
             slot.ResetProfiling();
@@ -30,7 +30,8 @@ public sealed partial class InferenceRunner
 
     /// <summary>
     /// Stops profiling and returns the per-request averages of the requests completed since <see cref="StartProfiling"/>
-    /// (call it after awaiting them). Feed it to <see cref="Diagnostics.BottleneckReport.Analyze"/>.
+    /// (call it after awaiting them), over all devices, with one entry per device in <see cref="Diagnostics.StageTimings.PerDevice"/>.
+    /// Feed it to <see cref="Diagnostics.BottleneckReport.Analyze(Diagnostics.StageTimings, double)"/>.
     /// </summary>
     public Diagnostics.StageTimings StopProfiling()
     {
@@ -38,9 +39,6 @@ public sealed partial class InferenceRunner
             throw new InvalidOperationException("Profiling was not started.");
         ProfilingActive = false;
         double wall = System.Diagnostics.Stopwatch.GetElapsedTime(_profileStart).TotalSeconds;
-        var sum = default(StageAccumulator);
-        foreach (var slot in _slots)
-            sum.AddFrom(slot.Stages);
         long inBytes = 0, outBytes = 0;
         foreach (var p in Placement == BufferPlacement.Device ? _plan : [])
         {
@@ -50,7 +48,38 @@ public sealed partial class InferenceRunner
                 outBytes += p.Binding.GetByteCount(p.Max);
         }
 
-        return Aggregate(sum, _slots.Length, wall, inBytes, outBytes) with { Batching = GetBatchingStatistics() };
+        var sum = default(StageAccumulator);
+        var perDevice = new Diagnostics.StageTimings[_devices.Length];
+        for (int d = 0; d < _devices.Length; d++)
+        {
+            var dev = default(StageAccumulator);
+            foreach (var slot in _devices[d].Slots)
+                dev.AddFrom(slot.Stages);
+            sum.AddFrom(dev);
+            perDevice[d] = Aggregate(dev, _devices[d].Slots.Length, wall, inBytes, outBytes) with { DeviceOrdinal = _devices[d].Ordinal };
+        }
+
+        return Aggregate(sum, _slots.Length, wall, inBytes, outBytes) with
+        {
+            DeviceOrdinal = _devices.Length == 1 ? _devices[0].Ordinal : -1,
+            PerDevice = perDevice,
+            Batching = GetBatchingStatistics(),
+        };
+    }
+
+    /// <summary>
+    /// Measures the pinned host→device peak of every device of this runner (<see cref="MeasurePinnedH2DPeak"/> on each),
+    /// keyed by device ordinal: the reference for <see cref="Diagnostics.BottleneckReport.Analyze(Diagnostics.StageTimings, IReadOnlyDictionary{int, double})"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A host engine.</exception>
+    public IReadOnlyDictionary<int, double> MeasurePinnedH2DPeaks(long bytes = 64L << 20, int repeats = 20)
+    {
+        if (Cuda is null)
+            throw new NotSupportedException("Host engines copy no inputs.");
+        var peaks = new Dictionary<int, double>();
+        foreach (var dev in _devices)
+            peaks[dev.Ordinal] = MeasurePinnedH2DPeak(bytes, repeats, dev.Ordinal);
+        return peaks;
     }
 
     /// <summary>Per-request means from stage sums (the profiling aggregation, separate for testing).</summary>
@@ -72,7 +101,7 @@ public sealed partial class InferenceRunner
     /// <summary>
     /// Measures the pinned host→device peak on this runner's device: <paramref name="repeats"/> back-to-back copies
     /// of <paramref name="bytes"/> from pinned memory, timed with CUDA events. The reference for
-    /// <see cref="Diagnostics.BottleneckReport.Analyze"/>.
+    /// <see cref="Diagnostics.BottleneckReport.Analyze(Diagnostics.StageTimings, double)"/>.
     /// </summary>
     /// <returns>GB/s (10^9 bytes per second).</returns>
     public static double MeasurePinnedH2DPeak(long bytes = 64L << 20, int repeats = 20, int deviceOrdinal = 0)

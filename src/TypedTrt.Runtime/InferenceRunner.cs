@@ -27,56 +27,117 @@ namespace TypedTrt.Runtime;
 /// </remarks>
 public sealed partial class InferenceRunner : IAsyncDisposable
 {
-    private readonly IInferenceEngine _engine;
     private readonly TensorPlan[] _plan;
+    private readonly RunnerDevice[] _devices;
     private readonly RunnerSlot[] _slots;
     private readonly SlotPool _pool;
     private int _disposed;
     private Task? _disposeTask;
 
-    /// <summary>Creates a runner over an engine (takes no ownership of the engine).</summary>
-    /// <exception cref="ArgumentException">The options do not fit the engine (profile index, a dynamic input without a profile range, an unsupported tensor type, an output bound that names no output sized at run time).</exception>
+    /// <summary>
+    /// Creates a runner over an engine (takes no ownership of the engine). On several devices
+    /// (<see cref="InferenceRunnerOptions.Devices"/>) the engine serves the first device and
+    /// <see cref="InferenceRunnerOptions.EngineFactory"/> creates the others' (host engines serve every device).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options do not fit the engine (profile index, a dynamic input without a profile range, an unsupported tensor type, a device engine on several devices without a factory, a factory engine with another signature, an output bound that names no output sized at run time).</exception>
     /// <exception cref="NotSupportedException">An output's shape is known only after the run and the engine cannot size outputs at run time (<see cref="IEngineContext.SetOutputAllocator"/>).</exception>
     /// <exception cref="CudaUnavailableException">A device engine on a machine without an NVIDIA driver.</exception>
+    /// <exception cref="DeviceStartupException">A device could not be started (its ordinal and the CUDA error are in the exception).</exception>
     public InferenceRunner(IInferenceEngine engine, InferenceRunnerOptions? options = null)
+        : this(engine ?? throw new ArgumentNullException(nameof(engine)), null, options ?? new InferenceRunnerOptions())
     {
-        ArgumentNullException.ThrowIfNull(engine);
-        options ??= new InferenceRunnerOptions();
+    }
+
+    /// <summary>
+    /// Creates a runner that creates one engine per device with <paramref name="engineFactory"/> (argument: the device
+    /// ordinal) and owns them: they are disposed after the runner's slots. Devices come from
+    /// <see cref="InferenceRunnerOptions.Devices"/> (or <see cref="InferenceRunnerOptions.DeviceOrdinal"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options do not fit the engines, or the engines' signatures differ.</exception>
+    /// <exception cref="CudaUnavailableException">Device engines on a machine without an NVIDIA driver.</exception>
+    /// <exception cref="DeviceStartupException">A device could not be started, or the factory failed for it (its ordinal and the cause are in the exception).</exception>
+    public InferenceRunner(Func<int, IInferenceEngine> engineFactory, InferenceRunnerOptions? options = null)
+        : this(null, engineFactory ?? throw new ArgumentNullException(nameof(engineFactory)), options ?? new InferenceRunnerOptions())
+    {
+    }
+
+    private InferenceRunner(IInferenceEngine? engine, Func<int, IInferenceEngine>? factory, InferenceRunnerOptions options)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Streams, 1, nameof(options));
-        _engine = engine;
+        factory ??= options.EngineFactory;
         Completion = options.Completion;
         UseCudaGraphs = options.UseCudaGraphs;
-        Signature = engine.Signature;
-        Placement = engine.Placement;
         ProfileIndex = options.ProfileIndex;
         HostExecution = options.HostExecution;
         if (!Enum.IsDefined(options.HostExecution))
             throw new ArgumentOutOfRangeException(nameof(options), options.HostExecution, "Unknown HostExecution value.");
-        _plan = BuildPlan(Signature, options.ProfileIndex);
-        _slots = new RunnerSlot[options.Streams];
+        int[] ordinals = RequestedDevices(options);
+        var devices = new List<RunnerDevice>(Math.Max(1, ordinals.Length));
+        var slots = new List<RunnerSlot>();
+        TensorPlan[]? plan = null;
         try
         {
-            if (Placement == BufferPlacement.Device)
-                Cuda = CudaContext.RetainPrimary(options.DeviceOrdinal);
-            for (int i = 0; i < _slots.Length; i++)
+            // The first engine decides placement and signature; "all visible" is resolved only for device engines.
+            int first = ordinals.Length > 0 ? ordinals[0] : 0;
+            var firstDevice = StartEngine(0, first, engine, factory, null);
+            devices.Add(firstDevice);
+            Placement = firstDevice.Engine.Placement;
+            Signature = firstDevice.Engine.Signature;
+            plan = _plan = BuildPlan(Signature, options.ProfileIndex);
+            if (ordinals.Length == 0)
+                ordinals = Placement == BufferPlacement.Device ? VisibleDevices() : [0];
+            if (Placement == BufferPlacement.Device && ordinals.Length > 1 && factory is null)
+                throw new ArgumentException($"A device engine is bound to the device it was created on, so {ordinals.Length} devices ({string.Join(", ", ordinals)}) need one engine each: set InferenceRunnerOptions.EngineFactory (e.g. d => TensorRtEngine.Load(plan, signature, new() {{ DeviceOrdinal = d }})) or use the constructor that takes a factory.", nameof(options));
+            for (int d = 1; d < ordinals.Length; d++)
+                devices.Add(StartEngine(d, ordinals[d], Placement == BufferPlacement.Host && factory is null ? firstDevice.Engine : null, factory, firstDevice));
+
+            // Per device: primary context, then per slot a stream and an execution context.
+            foreach (var dev in devices)
             {
-                _slots[i] = new RunnerSlot(this, i, _plan);
-                _slots[i].CreateContext(engine, Cuda, options.ProfileIndex);
+                StartDevice(dev, () =>
+                {
+                    if (Placement == BufferPlacement.Device)
+                    {
+                        dev.Cuda = CudaContext.RetainPrimary(dev.Ordinal);
+                        dev.HostNumaNode = CudaDriver.GetHostNumaNode(dev.Ordinal);
+                    }
+
+                    var mine = new RunnerSlot[options.Streams];
+                    dev.Slots = mine;
+                    for (int i = 0; i < mine.Length; i++)
+                    {
+                        var slot = new RunnerSlot(this, slots.Count, plan, dev);
+                        mine[i] = slot;
+                        slots.Add(slot);
+                        slot.CreateContext(options.ProfileIndex);
+                    }
+                }, "creating its context and streams");
             }
 
-            ResolveOutputCapacities(_slots[0].Context!, options.OutputBounds);
-            foreach (var slot in _slots)
+            ResolveOutputCapacities(devices[0].Slots[0].Context!, options.OutputBounds);
+            foreach (var dev in devices)
             {
-                slot.AllocateBuffers(Cuda);
-                slot.AttachOutputAllocators(engine);
+                StartDevice(dev, () =>
+                {
+                    foreach (var slot in dev.Slots)
+                    {
+                        slot.AllocateBuffers();
+                        slot.AttachOutputAllocators(dev.Engine);
+                    }
+
+                    if (dev.Cuda is not null && Completion == CompletionMode.Polling)
+                        dev.Poller = new CompletionPoller(dev.Slots, dev.Cuda);
+                }, "allocating its buffers");
             }
 
+            _devices = [.. devices];
+            _slots = [.. slots];
+            Devices = Array.ConvertAll(_devices, static d => d.Ordinal);
+            Cuda = _devices[0].Cuda;
             HasRunTimeSizedOutputs = Array.Exists(_plan, static p => p.SizedAtRun);
             OutputShapesFixed = Array.TrueForAll(_plan, static p => p.IsInput ? !p.Binding.IsDynamic : !p.SizedAtRun);
             GraphsPossible = Array.TrueForAll(_plan, static p => !p.Binding.IsDynamic && !p.SizedAtRun);
-            if (Cuda is not null && Completion == CompletionMode.Polling)
-                Poller = new CompletionPoller(_slots, Cuda);
-            Metrics = new Diagnostics.RunnerMetrics(this, engine, options.Name, options.DeviceOrdinal);
+            Metrics = new Diagnostics.RunnerMetrics(this, _devices[0].Engine, options.Name, Devices);
             _pool = new SlotPool(_slots);
             if (options.Batching is { } batching)
                 CreateBatcher(batching); // last: it starts the batcher's delay thread
@@ -84,11 +145,145 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         catch
         {
             var errors = new List<Exception>();
-            Poller?.Dispose();
-            foreach (var slot in _slots)
-                slot?.DisposeResources(errors);
-            Cuda?.Dispose();
+            FreeDevices(devices, errors);
             throw;
+        }
+    }
+
+    private static int[] RequestedDevices(InferenceRunnerOptions options)
+    {
+        if (options.Devices is not { } list)
+            return [options.DeviceOrdinal];
+        int[] ordinals = [.. list];
+        for (int i = 0; i < ordinals.Length; i++)
+        {
+            if (ordinals[i] < 0)
+                throw new ArgumentException($"Device ordinal {ordinals[i]} in InferenceRunnerOptions.Devices is negative.", nameof(options));
+            if (Array.IndexOf(ordinals, ordinals[i]) != i)
+                throw new ArgumentException($"Device {ordinals[i]} is listed twice in InferenceRunnerOptions.Devices; raise Streams for more slots per device.", nameof(options));
+        }
+
+        return ordinals;
+    }
+
+    private static int[] VisibleDevices()
+    {
+        int n = CudaDriver.DeviceCount;
+        var all = new int[n];
+        for (int i = 0; i < n; i++)
+            all[i] = i;
+        return all;
+    }
+
+    // The engine of one device: the given one, or the factory's (owned). Engines after the first must match its placement and signature.
+    private static RunnerDevice StartEngine(int index, int ordinal, IInferenceEngine? given, Func<int, IInferenceEngine>? factory, RunnerDevice? first)
+    {
+        if (given is not null)
+            return new RunnerDevice(index, ordinal, given, ownsEngine: false);
+        IInferenceEngine created;
+        try
+        {
+            created = factory!(ordinal) ?? throw new InvalidOperationException("The engine factory returned null.");
+        }
+        catch (Exception ex) when (ex is not (CudaUnavailableException or OutOfMemoryException))
+        {
+            throw DeviceStartupException.For(ordinal, "the engine factory failed", ex);
+        }
+
+        var dev = new RunnerDevice(index, ordinal, created, ownsEngine: true);
+        if (first is not null)
+        {
+            string? difference = created.Placement != first.Engine.Placement
+                ? $"its placement is {created.Placement}, device {first.Ordinal}'s is {first.Engine.Placement}"
+                : DescribeDifference(first.Engine.Signature, created.Signature);
+            if (difference is not null)
+            {
+                var errors = new List<Exception>();
+                FreeDevices([dev], errors);
+                throw new ArgumentException($"The engine the factory created for device {ordinal} differs from device {first.Ordinal}'s: {difference}. Every device must run the same engine.", nameof(factory));
+            }
+        }
+
+        return dev;
+    }
+
+    private static string? DescribeDifference(BindingManifest a, BindingManifest b)
+    {
+        if (a.Tensors.Count != b.Tensors.Count)
+            return $"{b.Tensors.Count} tensors instead of {a.Tensors.Count}";
+        for (int i = 0; i < a.Tensors.Count; i++)
+        {
+            TensorBinding x = a.Tensors[i], y = b.Tensors[i];
+            if (x.Name != y.Name || x.Mode != y.Mode || x.DTypeName != y.DTypeName || !x.Shape.SequenceEqual(y.Shape))
+                return $"tensor {i} is '{y.Name}' ({y.Mode}, {y.DTypeName}, {TensorBinding.FormatShape(y.Shape)}) instead of '{x.Name}' ({x.Mode}, {x.DTypeName}, {TensorBinding.FormatShape(x.Shape)})";
+        }
+
+        if (a.Profiles.Count != b.Profiles.Count)
+            return $"{b.Profiles.Count} optimization profiles instead of {a.Profiles.Count}";
+        for (int p = 0; p < a.Profiles.Count; p++)
+        {
+            foreach (var shape in a.Profiles[p].Inputs)
+            {
+                var other = b.Profiles[p].Find(shape.Name);
+                if (other is null || !other.Min.SequenceEqual(shape.Min) || !other.Max.SequenceEqual(shape.Max) || !other.Opt.SequenceEqual(shape.Opt))
+                    return $"optimization profile {p} gives '{shape.Name}' another range";
+            }
+        }
+
+        return null;
+    }
+
+    // Runs one start-up step of a device; a CUDA error becomes a DeviceStartupException naming the device.
+    private static void StartDevice(RunnerDevice dev, Action step, string stage)
+    {
+        try
+        {
+            step();
+        }
+        catch (CudaException ex)
+        {
+            throw DeviceStartupException.For(dev.Ordinal, stage, ex);
+        }
+    }
+
+    // Pollers, then slots (contexts before the engine), then the primary contexts, then the engines the runner owns.
+    private static void FreeDevices(IReadOnlyList<RunnerDevice> devices, List<Exception> errors)
+    {
+        foreach (var dev in devices)
+            dev.Poller?.Dispose();
+        foreach (var dev in devices)
+        {
+            foreach (var slot in dev.Slots)
+                slot?.DisposeResources(errors);
+        }
+
+        foreach (var dev in devices)
+        {
+            if (dev.OwnsEngine)
+            {
+                // A device engine frees its device memory in its own device's context.
+                Collect(errors, () =>
+                {
+                    dev.Cuda?.MakeCurrent();
+                    dev.Engine.Dispose();
+                });
+            }
+
+            Collect(errors, () => dev.Cuda?.Dispose());
+        }
+    }
+
+    private static void Collect(List<Exception> errors, Action action)
+    {
+        try
+        {
+            action();
+        }
+#pragma warning disable CA1031 // collect, keep freeing, rethrow at the end
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            errors.Add(ex);
         }
     }
 
@@ -113,10 +308,35 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     // whose enqueue cannot be captured would, so the fallback to normal enqueue can be tested.
     internal bool FailGraphCaptureForTesting;
     internal bool GraphsPossible;
-    internal CompletionPoller? Poller;
 
-    /// <summary>Number of slots.</summary>
+    /// <summary>Whether requests complete by polling (device engines with <see cref="CompletionMode.Polling"/>).</summary>
+    internal bool HasPoller => _devices[0].Poller is not null;
+
+    internal RunnerDevice[] DeviceList => _devices;
+
+    internal SlotPool Pool => _pool;
+
+    /// <summary>Number of slots over all devices (<see cref="InferenceRunnerOptions.Streams"/> per device).</summary>
     public int SlotCount => _slots.Length;
+
+    /// <summary>The device ordinals the slots are spread over, in the order given (one entry for a one-device runner; host engines: the listed ordinals, unused).</summary>
+    public IReadOnlyList<int> Devices { get; }
+
+    /// <summary>
+    /// The host NUMA node closest to <paramref name="deviceOrdinal"/> as the driver reports it
+    /// (<c>CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID</c>, CUDA 12.2+), or -1 when the system has no NUMA, the driver does not tell,
+    /// or the engine is a host engine.
+    /// </summary>
+    /// <exception cref="ArgumentException">The runner does not use that device.</exception>
+    public int GetHostNumaNode(int deviceOrdinal) => FindDevice(deviceOrdinal).HostNumaNode;
+
+    /// <summary>Slots of <paramref name="deviceOrdinal"/> leased right now (a snapshot).</summary>
+    /// <exception cref="ArgumentException">The runner does not use that device.</exception>
+    public int GetSlotsInUse(int deviceOrdinal) => _pool.InUseSnapshot()[FindDevice(deviceOrdinal).Index];
+
+    private RunnerDevice FindDevice(int deviceOrdinal) =>
+        Array.Find(_devices, d => d.Ordinal == deviceOrdinal)
+        ?? throw new ArgumentException($"The runner does not use device {deviceOrdinal}; its devices are {string.Join(", ", Devices)}.", nameof(deviceOrdinal));
 
     /// <summary>Where the engine expects tensor memory.</summary>
     public BufferPlacement Placement { get; }
@@ -124,8 +344,15 @@ public sealed partial class InferenceRunner : IAsyncDisposable
     /// <summary>The optimization profile every slot uses.</summary>
     public int ProfileIndex { get; }
 
-    /// <summary>The CUDA context of device engines (the device's primary context), or <see langword="null"/> for host engines.</summary>
+    /// <summary>
+    /// The CUDA context of device engines (the primary context of the first device in <see cref="Devices"/>), or
+    /// <see langword="null"/> for host engines. Use <see cref="GetCudaContext"/> for the others.
+    /// </summary>
     public CudaContext? Cuda { get; }
+
+    /// <summary>The primary context of <paramref name="deviceOrdinal"/> (device engines), or <see langword="null"/> for host engines.</summary>
+    /// <exception cref="ArgumentException">The runner does not use that device.</exception>
+    public CudaContext? GetCudaContext(int deviceOrdinal) => FindDevice(deviceOrdinal).Cuda;
 
     /// <summary>
     /// The largest shape slots are sized for: the profile's max for dynamic inputs, the resolved max for outputs. For an
@@ -192,9 +419,10 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
     /// <summary>
     /// Waits for work in flight and for every lease to be returned, then frees every slot (contexts first, then
-    /// streams and buffers) and releases the CUDA context. Callers waiting for a slot, and every later
+    /// streams and buffers) and releases the CUDA contexts of every device. Callers waiting for a slot, and every later
     /// <see cref="AcquireAsync"/> or <see cref="RunAsync(IReadOnlyList{InferenceInput}, CancellationToken)"/>, fail at
-    /// once with <see cref="ObjectDisposedException"/>. The engine is not disposed (the caller owns it; dispose it after this).
+    /// once with <see cref="ObjectDisposedException"/>. An engine passed to the constructor is not disposed (the caller
+    /// owns it; dispose it after this); engines the runner created with a factory are disposed here, after their contexts.
     /// </summary>
     public ValueTask DisposeAsync()
     {
@@ -216,20 +444,7 @@ public sealed partial class InferenceRunner : IAsyncDisposable
         await _pool.Close().ConfigureAwait(false);
         Metrics.Unregister();
         var errors = new List<Exception>();
-        Poller?.Dispose();
-        foreach (var slot in _slots)
-            slot.DisposeResources(errors);
-        try
-        {
-            Cuda?.Dispose();
-        }
-#pragma warning disable CA1031
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            errors.Add(ex);
-        }
-
+        FreeDevices(_devices, errors);
         if (errors.Count == 1)
             throw errors[0];
         if (errors.Count > 1)

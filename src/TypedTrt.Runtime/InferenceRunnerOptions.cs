@@ -1,11 +1,18 @@
 using TypedTrt.Runtime.Batching;
+using TypedTrt.Runtime.Engine;
 
 namespace TypedTrt.Runtime;
 
 /// <summary>Options of an <see cref="InferenceRunner"/>.</summary>
 public sealed class InferenceRunnerOptions
 {
-    /// <summary>Number of slots (streams), each with its own execution context and buffers. Default 2.</summary>
+    /// <summary>
+    /// The value of <see cref="Devices"/> that means every device the driver shows this process (<c>cuDeviceGetCount</c>,
+    /// after <c>CUDA_VISIBLE_DEVICES</c>), resolved when the runner starts. An empty list.
+    /// </summary>
+    public static IReadOnlyList<int> AllVisibleDevices { get; } = [];
+
+    /// <summary>Number of slots (streams) per device, each with its own execution context and buffers. Default 2.</summary>
     public int Streams { get; init; } = 2;
 
     /// <summary>
@@ -17,8 +24,29 @@ public sealed class InferenceRunnerOptions
     /// <summary>The optimization profile every slot uses. Default 0.</summary>
     public int ProfileIndex { get; init; }
 
-    /// <summary>CUDA device ordinal for device engines. Default 0.</summary>
+    /// <summary>CUDA device ordinal for device engines when <see cref="Devices"/> is <see langword="null"/>. Default 0.</summary>
     public int DeviceOrdinal { get; init; }
+
+    /// <summary>
+    /// The CUDA devices the runner spreads its slots over: <see cref="Streams"/> slots on each, each device with its own
+    /// primary context, engine, streams and buffers; a request goes to the least-loaded device that has a free slot.
+    /// <see langword="null"/> (default): the one device <see cref="DeviceOrdinal"/>. <see cref="AllVisibleDevices"/>
+    /// (empty): every visible device. Ordinals must be distinct and non-negative. Device engines on more than one
+    /// device need <see cref="EngineFactory"/> (or the <see cref="InferenceRunner(Func{int, IInferenceEngine}, InferenceRunnerOptions?)"/>
+    /// constructor), because an engine is bound to the device it was created on. Host engines ignore devices: the
+    /// runner still groups slots per listed ordinal (one engine serves all), and "all visible" is one group.
+    /// </summary>
+    public IReadOnlyList<int>? Devices { get; init; }
+
+    /// <summary>
+    /// Creates the engine of one device (argument: the device ordinal), e.g.
+    /// <c>d =&gt; TensorRtEngine.Load(plan, signature, new() { DeviceOrdinal = d })</c>. With the
+    /// <see cref="InferenceRunner(IInferenceEngine, InferenceRunnerOptions?)"/> constructor (what generated runners
+    /// call), the engine passed there serves the first device of <see cref="Devices"/> and the factory is called for
+    /// each further device; with one device it is never called. The runner owns the engines the factory returns and
+    /// disposes them after its slots. Every engine must have the first engine's signature (tensors and profiles).
+    /// </summary>
+    public Func<int, IInferenceEngine>? EngineFactory { get; init; }
 
     /// <summary>How device requests complete. Default <see cref="CompletionMode.Polling"/> (lowest latency).</summary>
     public CompletionMode Completion { get; init; } = CompletionMode.Polling;

@@ -8,15 +8,16 @@ namespace TypedTrt.Runtime;
 internal sealed unsafe partial class RunnerSlot
 {
     /// <summary>Allocates every tensor's buffers at the plan's capacities and binds them to the context.</summary>
-    internal void AllocateBuffers(CudaContext? cuda)
+    internal void AllocateBuffers()
     {
+        CudaContext? cuda = Device.Cuda;
         for (int i = 0; i < _plan.Length; i++)
         {
             long cap = _plan[i].Capacity;
             _capacity[i] = cap;
             if (cuda is not null)
             {
-                _pinned[i] = cuda.AllocatePinned(cap);
+                _pinned[i] = cuda.AllocatePinned(cap, Device.HostNumaNode); // on the device's host node when the driver tells it
                 _host[i] = _pinned[i]!.Pointer;
                 _device[i] = cuda.Allocate(cap);
                 Context!.SetTensorAddress(i, (nint)_device[i]!.Address, cap);
@@ -36,6 +37,9 @@ internal sealed unsafe partial class RunnerSlot
             }
         }
     }
+
+    /// <summary>The NUMA node of each pinned buffer (-1: the driver's allocation); empty for host engines.</summary>
+    internal int[] PinnedNumaNodes() => [.. _pinned.Where(static p => p is not null).Select(static p => p!.NumaNode)];
 
     internal TensorPlan GetPlan(int tensorIndex, TensorMode mode)
     {

@@ -61,7 +61,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
 
         try
         {
-            _runner.Cuda!.MakeCurrent();
+            Device.Cuda!.MakeCurrent();
             nint stream = Stream!.Handle;
             bool profiling = _runner.ProfilingActive && EnsureTimingEvents();
             _timedThisRequest = profiling;
@@ -87,7 +87,7 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
             if (_done is not null)
             {
                 CudaException.Check(CudaNative.cuEventRecord(_done.Handle, stream), "cuEventRecord");
-                _runner.Poller!.Submit(this);
+                Device.Poller!.Submit(this);
             }
             else
             {

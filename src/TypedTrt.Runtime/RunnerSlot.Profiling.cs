@@ -21,7 +21,7 @@ internal sealed unsafe partial class RunnerSlot
         {
             var t = new CudaEvent[8];
             for (int i = 0; i < t.Length; i++)
-                t[i] = _runner.Cuda!.CreateEvent(enableTiming: true);
+                t[i] = Device.Cuda!.CreateEvent(enableTiming: true);
             _timing = t;
         }
 
@@ -55,7 +55,7 @@ internal sealed unsafe partial class RunnerSlot
     /// </summary>
     internal (long Bytes, double Microseconds) TimeInputCopies(int repeats)
     {
-        var cuda = _runner.Cuda!;
+        var cuda = Device.Cuda!;
         cuda.MakeCurrent();
         nint stream = Stream!.Handle;
         long bytes = 0;

@@ -37,10 +37,11 @@ internal sealed unsafe partial class RunnerSlot
     // Lease version: bumped on every release, so a disposed lease (a struct holding the old version) is detected.
     internal int LeaseVersion;
 
-    internal RunnerSlot(InferenceRunner runner, int index, TensorPlan[] plan)
+    internal RunnerSlot(InferenceRunner runner, int index, TensorPlan[] plan, RunnerDevice device)
     {
         _runner = runner;
         Index = index;
+        Device = device;
         _plan = plan;
         int n = plan.Length;
         _shapes = new long[n][];
@@ -62,15 +63,23 @@ internal sealed unsafe partial class RunnerSlot
 
     internal int Index { get; }
 
+    /// <summary>The device this slot lives on (its engine, primary context and poller).</summary>
+    internal RunnerDevice Device { get; }
+
+    /// <summary>The device's position in the runner's device list (the slot pool's queue).</summary>
+    internal int DeviceIndex => Device.Index;
+
     internal IEngineContext? Context { get; private set; }
 
     internal CudaStream? Stream { get; private set; }
 
     private bool IsDevice => _runner.Placement == BufferPlacement.Device;
 
-    /// <summary>Creates the context and stream and selects the profile (the runner's CUDA context is current).</summary>
-    internal void CreateContext(IInferenceEngine engine, CudaContext? cuda, int profile)
+    /// <summary>Creates the context and stream on the slot's device and selects the profile.</summary>
+    internal void CreateContext(int profile)
     {
+        CudaContext? cuda = Device.Cuda;
+        IInferenceEngine engine = Device.Engine;
         if (cuda is not null)
         {
             cuda.MakeCurrent();
@@ -157,6 +166,8 @@ internal sealed unsafe partial class RunnerSlot
             }
         }
 
+        if (Device.Cuda is { } cuda && Stream is not null)
+            Try(cuda.MakeCurrent); // the engine frees its context's device memory in this device's context
         if (Stream is { } stream)
             Try(stream.Synchronize);
         if (Context is { } ctx)

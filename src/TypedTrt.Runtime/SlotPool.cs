@@ -7,6 +7,10 @@ namespace TypedTrt.Runtime;
 /// completes when every slot is back.
 /// </summary>
 /// <remarks>
+/// <para>Free slots sit in one queue per device. A rent takes a slot of the least-loaded device that has a free one
+/// (fewest slots in use relative to its slot count; ties go round robin, so sequential requests spread over the
+/// devices); a one-device runner is the same code with one queue. Waiters exist only while every queue is empty, so a
+/// returned slot goes straight to the first waiter.</para>
 /// A waiter is completed only by whoever removes it from the queue under the lock (a return handing it a slot, its
 /// token's cancellation, or the close), so it completes exactly once. Completions run outside the lock and resume
 /// their callers asynchronously, so no caller's code runs under it.
@@ -14,15 +18,65 @@ namespace TypedTrt.Runtime;
 internal sealed class SlotPool
 {
     private readonly Lock _lock = new();
-    private readonly Queue<RunnerSlot> _free;
+    private readonly Queue<RunnerSlot>[] _free; // per device (RunnerSlot.DeviceIndex)
+    private readonly int[] _inUse; // per device: slots rented and not yet returned
+    private readonly int[] _size; // per device: slots
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly int _count;
+    private int _freeCount;
+    private int _next; // round-robin start for ties
     private TaskCompletionSource? _drained;
 
     public SlotPool(IReadOnlyCollection<RunnerSlot> slots)
     {
-        _free = new Queue<RunnerSlot>(slots);
-        _count = slots.Count;
+        int devices = 0;
+        foreach (var s in slots)
+            devices = Math.Max(devices, s.DeviceIndex + 1);
+        _free = new Queue<RunnerSlot>[Math.Max(1, devices)];
+        _inUse = new int[_free.Length];
+        _size = new int[_free.Length];
+        for (int d = 0; d < _free.Length; d++)
+            _free[d] = new Queue<RunnerSlot>();
+        foreach (var s in slots)
+        {
+            _free[s.DeviceIndex].Enqueue(s);
+            _size[s.DeviceIndex]++;
+        }
+
+        _count = _freeCount = slots.Count;
+    }
+
+    /// <summary>Slots in use per device (a snapshot; for tests and diagnostics).</summary>
+    public int[] InUseSnapshot()
+    {
+        lock (_lock)
+            return (int[])_inUse.Clone();
+    }
+
+    // Under the lock: the free slot of the least-loaded device (in use ÷ size; ties round robin), or false.
+    private bool TryTakeFree([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RunnerSlot? slot)
+    {
+        slot = null;
+        if (_freeCount == 0)
+            return false;
+        int n = _free.Length, best = -1;
+        for (int k = 0; k < n; k++)
+        {
+            int d = _next + k;
+            if (d >= n)
+                d -= n;
+            if (_free[d].Count == 0)
+                continue;
+            // a/b < c/e  <=>  a*e < c*b (sizes are positive)
+            if (best < 0 || (long)_inUse[d] * _size[best] < (long)_inUse[best] * _size[d])
+                best = d;
+        }
+
+        slot = _free[best].Dequeue();
+        _inUse[best]++;
+        _freeCount--;
+        _next = best + 1 == n ? 0 : best + 1;
+        return true;
     }
 
     /// <summary>A free slot now, or a wait for the next one returned. Fails with <see cref="ObjectDisposedException"/> once closed.</summary>
@@ -35,7 +89,7 @@ internal sealed class SlotPool
                 return ValueTask.FromException<RunnerSlot>(Disposed());
             if (cancellationToken.IsCancellationRequested)
                 return ValueTask.FromCanceled<RunnerSlot>(cancellationToken);
-            if (_free.TryDequeue(out var slot))
+            if (TryTakeFree(out var slot))
                 return new ValueTask<RunnerSlot>(slot);
             waiter = new Waiter(this);
             waiter.Node = _waiters.AddLast(waiter);
@@ -52,7 +106,7 @@ internal sealed class SlotPool
     {
         lock (_lock)
         {
-            if (_drained is null && _free.TryDequeue(out slot))
+            if (_drained is null && TryTakeFree(out slot))
                 return true;
         }
 
@@ -82,14 +136,17 @@ internal sealed class SlotPool
         {
             if (_waiters.First is { } first)
             {
+                // Every queue is empty while callers wait: this slot is the only free one, and it stays in use.
                 waiter = first.Value;
                 _waiters.RemoveFirst();
                 waiter.Node = null;
             }
             else
             {
-                _free.Enqueue(slot);
-                if (_drained is not null && _free.Count == _count)
+                _free[slot.DeviceIndex].Enqueue(slot);
+                _inUse[slot.DeviceIndex]--;
+                _freeCount++;
+                if (_drained is not null && _freeCount == _count)
                     drained = _drained;
             }
         }
@@ -112,7 +169,7 @@ internal sealed class SlotPool
             _waiters.Clear();
             foreach (var w in failed)
                 w.Node = null;
-            if (_free.Count == _count)
+            if (_freeCount == _count)
                 drained.TrySetResult();
         }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TypedTrt.Manifest;
+using TypedTrt.Runtime.Cuda;
 using TypedTrt.Runtime.Engine;
 using TypedTrt.TensorRT.Interop;
 
@@ -31,6 +32,15 @@ public sealed class TensorRtEngineOptions
     /// </summary>
     public bool CheckPlanVersion { get; init; } = true;
 
+    /// <summary>
+    /// The CUDA device to deserialize the plan on (default 0). A TensorRT engine is bound to the device it was
+    /// deserialized on; for a runner over several devices load one engine per device, e.g.
+    /// <c>InferenceRunnerOptions.EngineFactory = d =&gt; TensorRtEngine.Load(bytes, signature, new() { DeviceOrdinal = d })</c>
+    /// (or <see cref="TensorRtEngine.CreateFactory"/>, which reads the file once). The engine retains the device's primary
+    /// context and makes it current for its own calls.
+    /// </summary>
+    public int DeviceOrdinal { get; init; }
+
     /// <summary>Activation memory strategy of the execution contexts. Default <see cref="TensorRtAllocationStrategy.Static"/>.</summary>
     public TensorRtAllocationStrategy AllocationStrategy { get; init; } = TensorRtAllocationStrategy.Static;
 
@@ -55,13 +65,15 @@ public sealed unsafe class TensorRtEngine : IInferenceEngine
     private readonly Lock _gate = new();
     private readonly TensorRtEngineOptions _options;
     private readonly string _description;
+    private readonly CudaContext? _cuda;
     private nint _runtime;
     private nint _engine;
     private int _liveContexts;
     private bool _disposed;
 
-    private TensorRtEngine(OpenedPlan plan, BindingManifest signature, TensorRtEngineOptions options, string description)
+    private TensorRtEngine(OpenedPlan plan, BindingManifest signature, TensorRtEngineOptions options, string description, CudaContext? cuda)
     {
+        _cuda = cuda;
         _runtime = plan.Runtime;
         _engine = plan.Engine;
         Signature = signature;
@@ -109,24 +121,77 @@ public sealed unsafe class TensorRtEngine : IInferenceEngine
         return Load(engineFile, expected, expected.Source.FileName, $"The TensorRT engine ({engineFile.Length} bytes in memory)", options);
     }
 
+    /// <summary>
+    /// Reads an engine file once and returns a factory that deserializes it on the device it is called with (the runner's
+    /// per-device engine factory, <c>InferenceRunnerOptions.EngineFactory</c> or <c>new InferenceRunner(factory, options)</c>).
+    /// </summary>
+    /// <param name="enginePath">The <c>.engine</c> / <c>.plan</c> file.</param>
+    /// <param name="expected">The expected signature, usually the generated class's <c>Signature</c>.</param>
+    /// <param name="options">Library paths, version check, allocation strategy; <see cref="TensorRtEngineOptions.DeviceOrdinal"/> is replaced by the factory's argument.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static Func<int, IInferenceEngine> CreateFactory(string enginePath, BindingManifest expected, TensorRtEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(enginePath);
+        ArgumentNullException.ThrowIfNull(expected);
+        if (!File.Exists(enginePath))
+            throw new FileNotFoundException($"The TensorRT engine '{enginePath}' does not exist.", enginePath);
+        byte[] bytes = File.ReadAllBytes(enginePath);
+        options ??= new TensorRtEngineOptions();
+        return device => Load(bytes, expected, Path.GetFileName(enginePath), $"The TensorRT engine '{enginePath}' (device {device})", WithDevice(options, device));
+    }
+
+    private static TensorRtEngineOptions WithDevice(TensorRtEngineOptions o, int device) => new()
+    {
+        NativeLibraryPath = o.NativeLibraryPath,
+        TensorRtLibraryPath = o.TensorRtLibraryPath,
+        CheckPlanVersion = o.CheckPlanVersion,
+        AllocationStrategy = o.AllocationStrategy,
+        PlacementForTesting = o.PlacementForTesting,
+        DeviceOrdinal = device,
+    };
+
     private static TensorRtEngine Load(ReadOnlySpan<byte> engineFile, BindingManifest expected, string fileName, string description, TensorRtEngineOptions? options)
     {
         options ??= new TensorRtEngineOptions();
-        var plan = OpenedPlan.Open(engineFile, description, fileName, options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DeviceOrdinal, nameof(options));
+        // TensorRT deserializes on the current device: make the requested device's primary context current first.
+        // Without a driver TensorRT reports its own error, as before (the plan checks come first).
+        CudaContext? cuda = null;
+        if (options.PlacementForTesting == BufferPlacement.Device && CudaDriver.IsAvailable)
+        {
+            cuda = CudaContext.RetainPrimary(options.DeviceOrdinal);
+            cuda.MakeCurrent();
+        }
+
+        OpenedPlan plan;
+        try
+        {
+            plan = OpenedPlan.Open(engineFile, description, fileName, options);
+        }
+        catch
+        {
+            cuda?.Dispose();
+            throw;
+        }
+
         try
         {
             SignatureVerifier.Verify(expected, plan.VerificationManifest, compareProfiles: true, description);
             // Same tensors (verified); indices follow the expected (generated) order, layout and source come from the engine.
             var actual = plan.Manifest;
             var signature = new BindingManifest(actual.Source, expected.Tensors.Select(e => actual.Find(e.Name)!), actual.Profiles);
-            return new TensorRtEngine(plan, signature, options, description);
+            return new TensorRtEngine(plan, signature, options, description, cuda);
         }
         catch
         {
             plan.Dispose();
+            cuda?.Dispose();
             throw;
         }
     }
+
+    /// <summary>The CUDA device the plan was deserialized on.</summary>
+    public int DeviceOrdinal => _options.DeviceOrdinal;
 
     /// <inheritdoc/>
     /// <remarks>The engine's own description (layout, profiles, sha256 of the file) with the tensors in the expected signature's order.</remarks>
@@ -166,6 +231,7 @@ public sealed unsafe class TensorRtEngine : IInferenceEngine
         lock (_gate)
         {
             ThrowIfDisposed();
+            _cuda?.MakeCurrent(); // the context's activation memory lives on the engine's device
             nint context;
             Native.Check(NativeMethods.ContextCreate(_engine, (int)_options.AllocationStrategy, &context), "ttrt_context_create");
             _liveContexts++;
@@ -194,11 +260,13 @@ public sealed unsafe class TensorRtEngine : IInferenceEngine
                     "before the engine: TensorRT requires contexts to be destroyed before their engine, and the engine before its runtime.");
             }
 
+            _cuda?.MakeCurrent();
             Native.Check(NativeMethods.EngineDestroy(_engine), "ttrt_engine_destroy");
             _engine = 0;
             Native.Check(NativeMethods.RuntimeDestroy(_runtime), "ttrt_runtime_destroy");
             _runtime = 0;
             _disposed = true;
+            _cuda?.Dispose();
         }
     }
 

@@ -3,6 +3,10 @@
 //
 //   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--native-bin FILE] [--out DIR] [--gpu-info FILE]
 //   TypedTrt.PipelineBenchmark --host-test [--native-bin FILE] [--out DIR]
+//   TypedTrt.PipelineBenchmark --devices all|0,1,.. --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE]
+//
+// With --devices: the multi-device benchmark only (MultiDevice.cs; workloads b and c, 1/2/4 streams per device,
+// native-<workload>-dev<d>.jsonl per device in DIR), written to <out>/multi-device-results.md/.jsonl.
 //
 // DIR holds native-<workload>.jsonl (native-pipeline's output for each workload, see tests/gpu/run-benchmark.sh);
 // --native-bin is the native-pipeline binary, run pre-batched by the dynamic batching section (issue 14).
@@ -20,7 +24,7 @@ using TypedTrt.Runtime.Testing;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, nativeBin = null;
+string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, nativeBin = null, deviceList = null;
 bool hostTest = false;
 for (int i = 0; i < args.Length; i++)
 {
@@ -32,6 +36,7 @@ for (int i = 0; i < args.Length; i++)
         case "--gpu-info": gpuInfo = args[++i]; break;
         case "--native-bin": nativeBin = args[++i]; break;
         case "--host-test": hostTest = true; break;
+        case "--devices": deviceList = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -59,6 +64,8 @@ if (!CudaDriver.IsAvailable)
 
 Directory.CreateDirectory(outDir);
 byte[]? ptx = ptxFile is not null && File.Exists(ptxFile) ? File.ReadAllBytes(ptxFile) : null;
+if (deviceList is not null)
+    return await MultiDevice.RunAsync(MultiDevice.ParseDevices(deviceList), nativeDir ?? ".", ptx, outDir, gpuInfo);
 const int Requests = 512, Reps = 5;
 int[] streamCounts = [1, 2, 4, 8];
 var md = new StringBuilder();

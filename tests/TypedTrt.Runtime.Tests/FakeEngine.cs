@@ -61,9 +61,17 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public bool Disposed { get; private set; }
 
+    /// <summary>The device a multi-device test's factory created this engine for (host placement: logical only).</summary>
+    public int DeviceOrdinal { get; init; }
+
+    /// <summary>Thrown by <see cref="CreateContext"/> when set (a device that fails at start-up).</summary>
+    public Exception? CreateContextError { get; set; }
+
     public IEngineContext CreateContext()
     {
         ObjectDisposedException.ThrowIf(Disposed, this);
+        if (CreateContextError is { } error)
+            throw error;
         Interlocked.Increment(ref _contextsCreated);
         return new Context(this);
     }

@@ -416,4 +416,35 @@ public sealed class TensorRtEngineTests : IDisposable
             Assert.Equal([96, 96], lease.GetOutputSpan<int>(3).ToArray());
         }
     }
+
+    [Fact]
+    public async Task CreateFactory_DeserializesThePlanOncePerDevice_ForARunnerOnSeveralDevices()
+    {
+        string path = FakeShim.WriteTemp(FakeShim.Plan(), "multi.engine");
+        var factory = TensorRtEngine.CreateFactory(path, Manifests.Expected(), HostOptions);
+        var created = new List<TensorRtEngine>();
+        await using (var runner = new InferenceRunner(d =>
+        {
+            var e = (TensorRtEngine)factory(d);
+            created.Add(e);
+            return e;
+        }, new InferenceRunnerOptions { Devices = [0, 1, 2], Streams = 2 }))
+        {
+            Assert.Equal([0, 1, 2], created.Select(e => e.DeviceOrdinal));
+            Assert.Equal(6, runner.SlotCount);
+            await Parallel.ForAsync(0, 12, TestContext.Current.CancellationToken, async (i, ct) =>
+            {
+                using var lease = await runner.AcquireAsync(ct);
+                lease.SetInputShape(0, [1, 3, 8, 8]);
+                lease.SetInputShape(1, [1]);
+                lease.GetInputSpan<float>(0).Fill(1f);
+                lease.GetInputSpan<long>(1)[0] = i;
+                await lease.RunAsync(ct);
+                Assert.Equal(2f + i, lease.GetOutputSpan<float>(2)[0]);
+            });
+        }
+
+        // The runner disposed its contexts, then the engines it created (the class's Dispose checks LiveHandles() == 0).
+        Assert.Throws<FileNotFoundException>(() => TensorRtEngine.CreateFactory(path + ".missing", Manifests.Expected(), HostOptions));
+    }
 }

@@ -70,6 +70,13 @@ public sealed class CudaContext : IDisposable
     /// <summary>Allocates pinned (page-locked) host memory.</summary>
     public PinnedBuffer AllocatePinned(long bytes) => new(this, bytes);
 
+    /// <summary>
+    /// Allocates pinned host memory on <paramref name="numaNode"/> (Linux with several NUMA nodes; e.g.
+    /// <see cref="CudaDriver.GetHostNumaNode"/> of this device); elsewhere, or if the kernel refuses, like
+    /// <see cref="AllocatePinned(long)"/>. <see cref="PinnedBuffer.NumaNode"/> tells which happened.
+    /// </summary>
+    public PinnedBuffer AllocatePinned(long bytes, int numaNode) => new(this, bytes, numaNode);
+
     /// <summary>Loads a module from PTX text or a cubin/fatbin image.</summary>
     public CudaModule LoadModule(ReadOnlySpan<byte> image) => new(this, image);
 

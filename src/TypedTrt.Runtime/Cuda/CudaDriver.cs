@@ -133,6 +133,18 @@ public static class CudaDriver
         return n;
     }
 
+    /// <summary>
+    /// The host NUMA node closest to the device (<c>CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID</c>, CUDA 12.2+ drivers), or -1
+    /// when the system has no NUMA or the driver does not know the attribute.
+    /// </summary>
+    /// <exception cref="CudaException">The ordinal does not exist.</exception>
+    public static unsafe int GetHostNumaNode(int ordinal)
+    {
+        int dev = GetDevice(ordinal);
+        int node;
+        return CudaNative.cuDeviceGetAttribute(&node, CudaNative.CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID, dev) == 0 ? node : -1;
+    }
+
     internal static unsafe int GetDevice(int ordinal)
     {
         EnsureInitialized();

@@ -19,6 +19,7 @@ internal static unsafe partial class CudaNative
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     internal const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    internal const int CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID = 134; // CUDA 12.2+; -1 when the system has no NUMA
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int cuInit(uint flags);
@@ -73,6 +74,12 @@ internal static unsafe partial class CudaNative
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int cuMemFreeHost(void* pointer);
+
+    [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    internal static partial int cuMemHostRegister_v2(void* pointer, nuint bytes, uint flags);
+
+    [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    internal static partial int cuMemHostUnregister(void* pointer);
 
     [LibraryImport(Lib), UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     internal static partial int cuMemcpyHtoDAsync_v2(ulong destination, void* source, nuint bytes, nint stream);

@@ -37,6 +37,15 @@ public sealed record StageTimings(
     long H2DBytes,
     long D2HBytes)
 {
+    /// <summary>The device these timings are of; -1 for the total over several devices (and for timings built by hand).</summary>
+    public int DeviceOrdinal { get; init; } = -1;
+
+    /// <summary>
+    /// The same run per device (each with its <see cref="DeviceOrdinal"/>, its slots as <see cref="Streams"/> and its
+    /// requests), from <see cref="InferenceRunner.StopProfiling"/>; one entry for a one-device runner, empty for timings built by hand.
+    /// </summary>
+    public IReadOnlyList<StageTimings> PerDevice { get; init; } = [];
+
     /// <summary>Requests per second over the run's wall time.</summary>
     public double Throughput => WallSeconds > 0 ? Requests / WallSeconds : 0;
 
@@ -63,14 +72,22 @@ public sealed class BottleneckReport
     /// <summary>Achieved time per request above this multiple of the device floor counts as host-bound.</summary>
     public const double HostBoundFactor = 1.25;
 
-    private BottleneckReport(StageTimings timings, double peak, Bottleneck bottleneck, double floorUs, double achievedUs)
+    private BottleneckReport(StageTimings timings, double peak, Bottleneck bottleneck, double floorUs, double achievedUs, IReadOnlyList<BottleneckReport>? devices = null)
     {
+        Devices = devices ?? [];
         Timings = timings;
         PeakH2DGigabytesPerSecond = peak;
         Bottleneck = bottleneck;
         DeviceFloorMicroseconds = floorUs;
         AchievedMicroseconds = achievedUs;
     }
+
+    /// <summary>
+    /// One report per device when the run used several (<see cref="StageTimings.PerDevice"/> with two or more entries);
+    /// empty otherwise. This report is then the total: peak = the devices' peaks summed, floor = the per-request time if
+    /// every device ran at its own floor, and the bottleneck of the device with the largest floor.
+    /// </summary>
+    public IReadOnlyList<BottleneckReport> Devices { get; }
 
     /// <summary>The timings analysed.</summary>
     public StageTimings Timings { get; }
@@ -104,7 +121,7 @@ public sealed class BottleneckReport
     /// Whether several streams shared the copy engine, so that event-timed copies include queueing behind other
     /// streams' copies and understate bandwidth; copies are then judged by bytes moved per second of wall time.
     /// </summary>
-    public bool CopiesQueued => Timings.Streams > 1;
+    public bool CopiesQueued => Timings.Streams > 1 || Devices.Count > 1;
 
     /// <summary>
     /// Achieved H2D bandwidth (GB/s): during the copies for one stream; for several streams, input bytes moved per
@@ -115,14 +132,56 @@ public sealed class BottleneckReport
     /// <summary>Achieved H2D bandwidth as a fraction of the pinned peak (0 when unknown).</summary>
     public double H2DEfficiency => PeakH2DGigabytesPerSecond > 0 ? AchievedH2DGigabytesPerSecond / PeakH2DGigabytesPerSecond : 0;
 
-    /// <summary>Analyses a run.</summary>
+    /// <summary>Analyses a run (every device compared with the same pinned peak).</summary>
     /// <param name="timings">Per-request stage averages.</param>
     /// <param name="peakH2DGigabytesPerSecond">Pinned H2D peak measured on this machine (e.g. a large cuMemcpyHtoDAsync from pinned memory); 0 if unknown.</param>
     public static BottleneckReport Analyze(StageTimings timings, double peakH2DGigabytesPerSecond)
     {
         ArgumentNullException.ThrowIfNull(timings);
+        return Analyze(timings, _ => peakH2DGigabytesPerSecond);
+    }
+
+    /// <summary>Analyses a run on several devices, each compared with its own pinned peak (<see cref="InferenceRunner.MeasurePinnedH2DPeaks"/>).</summary>
+    /// <param name="timings">Per-request stage averages with <see cref="StageTimings.PerDevice"/>.</param>
+    /// <param name="peakH2DGigabytesPerSecondByDevice">Pinned H2D peak per device ordinal; a missing device counts as unknown (0).</param>
+    public static BottleneckReport Analyze(StageTimings timings, IReadOnlyDictionary<int, double> peakH2DGigabytesPerSecondByDevice)
+    {
+        ArgumentNullException.ThrowIfNull(timings);
+        ArgumentNullException.ThrowIfNull(peakH2DGigabytesPerSecondByDevice);
+        return Analyze(timings, d => peakH2DGigabytesPerSecondByDevice.TryGetValue(d, out double p) ? p : 0);
+    }
+
+    private static BottleneckReport Analyze(StageTimings timings, Func<int, double> peakOf)
+    {
         if (timings.Requests <= 0 || timings.WallSeconds <= 0)
             throw new ArgumentException("A run needs at least one request and a positive wall time.", nameof(timings));
+        if (timings.PerDevice.Count < 2)
+            return AnalyzeOne(timings, peakOf(timings.PerDevice.Count == 1 ? timings.PerDevice[0].DeviceOrdinal : timings.DeviceOrdinal));
+
+        // Several devices: each on its own link and copy engines; the total is their sum.
+        var devices = new List<BottleneckReport>();
+        double rate = 0, peak = 0;
+        BottleneckReport? slowest = null;
+        foreach (var t in timings.PerDevice)
+        {
+            if (t.Requests <= 0)
+                continue;
+            var r = AnalyzeOne(t, peakOf(t.DeviceOrdinal));
+            devices.Add(r);
+            rate += 1 / r.DeviceFloorMicroseconds;
+            peak += r.PeakH2DGigabytesPerSecond;
+            if (slowest is null || r.DeviceFloorMicroseconds > slowest.DeviceFloorMicroseconds)
+                slowest = r;
+        }
+
+        double floor = rate > 0 ? 1 / rate : 0;
+        double achieved = timings.WallSeconds * 1e6 / timings.Requests;
+        Bottleneck b = slowest is null || achieved > HostBoundFactor * floor ? Bottleneck.Host : slowest.Bottleneck;
+        return new BottleneckReport(timings, peak, b, floor, achieved, devices);
+    }
+
+    private static BottleneckReport AnalyzeOne(StageTimings timings, double peakH2DGigabytesPerSecond)
+    {
         double h2d = timings.H2DMicroseconds;
         if (timings.Streams > 1 && peakH2DGigabytesPerSecond > 0 && timings.H2DBytes > 0)
         {
@@ -141,7 +200,7 @@ public sealed class BottleneckReport
     }
 
     /// <summary>One paragraph a person can act on.</summary>
-    public string Advice => Bottleneck switch
+    public string Advice => DeviceAdvice() + Bottleneck switch
     {
         Bottleneck.Pcie when PeakH2DGigabytesPerSecond > 0 && H2DEfficiency < 0.8 =>
             string.Create(CultureInfo.InvariantCulture, $"PCIe-bound, and copies reach only {H2DEfficiency:P0} of the pinned peak: check that inputs are written into the slot's pinned buffers (lease spans) rather than copied from pageable memory."),
@@ -155,6 +214,25 @@ public sealed class BottleneckReport
             string.Create(CultureInfo.InvariantCulture, $"Host-bound: a request takes {AchievedMicroseconds / DeviceFloorMicroseconds:0.0}x the device floor, so the GPU waits for the host. Add streams, enable CUDA graphs for static shapes, or batch requests."),
     };
 
+    // Several devices that disagree: name the odd ones (typically one device whose PCIe link saturates).
+    private string DeviceAdvice()
+    {
+        if (Devices.Count < 2)
+            return "";
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        foreach (var d in Devices)
+        {
+            if (d.Bottleneck != Bottleneck.Pcie || Devices.All(o => o.Bottleneck == Bottleneck.Pcie))
+                continue;
+            string others = string.Join(", ", Devices.Where(o => o.Bottleneck != Bottleneck.Pcie).Select(o => $"{o.Timings.DeviceOrdinal} ({o.Bottleneck})"));
+            string eff = d.PeakH2DGigabytesPerSecond > 0 ? string.Create(c, $", copies at {d.H2DEfficiency:P0} of its pinned peak {d.PeakH2DGigabytesPerSecond:0.0} GB/s") : "";
+            sb.Append(c, $"Device {d.Timings.DeviceOrdinal} is PCIe-bound ({d.Timings.Throughput:0} req/s{eff}) while device(s) {others} are not: its host link limits it, and the least-loaded routing sends the other devices more requests. Check that device's PCIe link (width and generation in nvidia-smi -q, a switch shared with another GPU) and that the process runs on its NUMA node (InferenceRunner.GetHostNumaNode). ");
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>A readable multi-line report.</summary>
     public override string ToString()
     {
@@ -162,7 +240,8 @@ public sealed class BottleneckReport
         var t = Timings;
         var sb = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        sb.AppendLine(c, $"Bottleneck: {Bottleneck} ({t.Requests} requests on {t.Streams} stream(s), {t.Throughput:0.0} req/s)");
+        string on = Devices.Count > 1 ? $" over {Devices.Count} devices" : "";
+        sb.AppendLine(c, $"Bottleneck: {Bottleneck} ({t.Requests} requests on {t.Streams} stream(s){on}, {t.Throughput:0.0} req/s)");
         sb.AppendLine(c, $"  stage       mean µs   share");
         string peak = PeakH2DGigabytesPerSecond > 0
             ? string.Create(c, $" ({H2DEfficiency:P0} of pinned peak {PeakH2DGigabytesPerSecond:0.00} GB/s)")
@@ -179,6 +258,13 @@ public sealed class BottleneckReport
         {
             sb.AppendLine(c, $"  dynamic batching: the {t.Requests} runs above are batches: {b.Requests} requests, {b.Rows} rows, mean batch {b.MeanBatchSize:0.0} of max {b.MaxBatchSize} (most often {b.ModeBatchSize}); {(b.Batches > 0 && t.WallSeconds > 0 ? b.Rows / t.WallSeconds : 0):0.0} rows/s");
             sb.AppendLine(c, $"  queue wait p50 {b.QueueWaitP50.TotalMicroseconds:0} µs, p99 {b.QueueWaitP99.TotalMicroseconds:0} µs (MaxQueueDelay {b.MaxQueueDelay.TotalMicroseconds:0} µs); cancelled {b.Cancelled}, rejected {b.Rejected}");
+        }
+
+        foreach (var d in Devices)
+        {
+            var dt = d.Timings;
+            string eff = d.PeakH2DGigabytesPerSecond > 0 ? string.Create(c, $", H2D {d.H2DEfficiency:P0} of peak {d.PeakH2DGigabytesPerSecond:0.00} GB/s") : "";
+            sb.AppendLine(c, $"  device {dt.DeviceOrdinal}: {d.Bottleneck}, {dt.Requests} requests on {dt.Streams} stream(s), {dt.Throughput:0.0} req/s; H2D {dt.H2DMicroseconds:0.0} µs, compute {dt.ComputeMicroseconds:0.0} µs, D2H {dt.D2HMicroseconds:0.0} µs, gap {dt.HostGapMicroseconds:0.0} µs{eff}");
         }
 
         sb.Append(Advice);

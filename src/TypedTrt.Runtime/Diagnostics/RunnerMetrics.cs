@@ -59,12 +59,12 @@ internal sealed class RunnerMetrics
         SlotUtilization, ObserveUtilization, "1", "Fraction of the runner's slots that are leased.");
 #pragma warning restore CA1823
 
-    internal RunnerMetrics(InferenceRunner runner, IInferenceEngine engine, string? name, int deviceOrdinal)
+    internal RunnerMetrics(InferenceRunner runner, IInferenceEngine engine, string? name, IReadOnlyList<int> deviceOrdinals)
     {
         _runner = runner;
         Model = string.IsNullOrEmpty(name) ? DefaultModelName(engine) : name;
         Backend = BackendName(engine);
-        Device = engine.Placement == BufferPlacement.Device ? $"cuda:{deviceOrdinal}" : "cpu";
+        Device = engine.Placement == BufferPlacement.Device ? $"cuda:{string.Join(",", deviceOrdinals)}" : "cpu"; // several devices: cuda:0,1
         _tags = [new(ModelTag, Model), new(BackendTag, Backend), new(DeviceTag, Device)];
         _stageTags = new KeyValuePair<string, object?>[4][];
         string[] stages = ["h2d", "compute", "d2h", "idle"];
