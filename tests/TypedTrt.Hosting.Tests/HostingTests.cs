@@ -261,9 +261,14 @@ public sealed class HostingTests
         var runner = host.Services.GetRequiredService<TestRunner>();
         engine.Delay = TimeSpan.FromMilliseconds(150);
         // One slot: one request runs, two wait for the slot.
-        var requests = Enumerable.Range(0, 3).Select(_ => runner.RunFakeAsync(ct: Ct)).ToArray();
+        // Host engines run inline on the caller's thread (HostExecution.Inline): start each caller on its own thread.
+        var requests = Enumerable.Range(0, 3).Select(_ => Task.Run(async () => await runner.RunFakeAsync(ct: Ct), Ct)).ToArray();
+        var waitedFor = System.Diagnostics.Stopwatch.StartNew();
         while (runner.Runner.ActiveRequests < 3)
+        {
+            Assert.True(waitedFor.Elapsed < TimeSpan.FromSeconds(30), $"only {runner.Runner.ActiveRequests} of 3 requests became active");
             await Task.Delay(1, Ct);
+        }
 
         HealthStatus? duringDrain = null;
         var stopping = host.StopAsync(Ct);

@@ -112,22 +112,24 @@ public sealed class BatchingGpuTests
     {
         Gpu.Require();
         using var engine = NvrtcTestEngine.CreateElementwise(Width, maxBatch: 8);
-        engine.InvalidLaunchBatch = 3; // cuLaunchKernel fails with CUDA_ERROR_INVALID_VALUE (not sticky) for batches of 3
+        engine.InvalidLaunchBatch = 2; // cuLaunchKernel fails with CUDA_ERROR_INVALID_VALUE (not sticky) for batches of 2
         await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions
         {
             Streams = 1,
             Batching = new DynamicBatchingOptions { MaxBatchSize = 3, MaxQueueDelay = TimeSpan.FromSeconds(30), PreferredBatchSizes = [2] },
         });
-        var failing = Enumerable.Range(0, 3).Select(i => runner.RunAsync(Inputs(Make(i, 1), 1)).AsTask()).ToArray();
+        // Two single-row requests fill the preferred size 2 (a lone row waits for the 30 s delay): one batch of 2 that fails.
+        var failing = Enumerable.Range(0, 2).Select(i => runner.RunAsync(Inputs(Make(i, 1), 1)).AsTask()).ToArray();
         foreach (var f in failing)
         {
             var e = await Assert.ThrowsAsync<CudaException>(() => f.WaitAsync(Long));
             Assert.Equal(1, e.Result); // CUDA_ERROR_INVALID_VALUE
         }
 
-        var r = Make(7, 2);
-        var ok = await runner.RunAsync(Inputs(r, 2)).AsTask().WaitAsync(Long); // a preferred size of 2: runs at once
-        Check(7, r, 2, ok.GetOutput("sum").AsSpan<float>(), ok.GetOutput("prod").AsSpan<float>(), ok.GetOutput("rowdot").AsSpan<float>(), ok.GetOutput("greater").AsSpan<long>());
+        // The slot stays usable: a request of MaxBatchSize rows runs at once as a batch of 3.
+        var r = Make(7, 3);
+        var ok = await runner.RunAsync(Inputs(r, 3)).AsTask().WaitAsync(Long);
+        Check(7, r, 3, ok.GetOutput("sum").AsSpan<float>(), ok.GetOutput("prod").AsSpan<float>(), ok.GetOutput("rowdot").AsSpan<float>(), ok.GetOutput("greater").AsSpan<long>());
     }
 
     [Fact]

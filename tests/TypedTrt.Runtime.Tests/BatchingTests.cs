@@ -55,6 +55,8 @@ public sealed class BatchingTests
         new(engine, new InferenceRunnerOptions
         {
             Streams = streams,
+            // These tests hold batches in flight behind a gate: host runs go to the thread pool, not the caller's thread.
+            HostExecution = HostExecution.ThreadPool,
             Batching = new DynamicBatchingOptions
             {
                 MaxBatchSize = maxBatch,
@@ -435,7 +437,7 @@ public sealed class BatchingAllocationTests
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
     private static InferenceRunner Runner(RowEngine engine) =>
-        new(engine, new InferenceRunnerOptions { Streams = 1, Batching = new DynamicBatchingOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.Zero } });
+        new(engine, new InferenceRunnerOptions { Streams = 1, HostExecution = HostExecution.ThreadPool, Batching = new DynamicBatchingOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.Zero } });
 
     [Fact]
     public async Task Steady_state_lease_requests_allocate_nothing_per_request()
