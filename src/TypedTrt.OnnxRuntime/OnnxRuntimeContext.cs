@@ -256,7 +256,7 @@ internal sealed class OnnxRuntimeContext : IEngineContext
         if (bytes > _capacity[i])
             throw new InvalidOperationException($"'{t.Name}' at shape {TensorBinding.FormatShape(_shapes[i])} needs {bytes} bytes, more than its {_capacity[i]}-byte buffer.");
         _values[i]?.Dispose();
-        var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OnnxRuntimeEngine.ToOrt(t), (long[])_shapes[i].Clone(), _address[i], Math.Max(bytes, 0));
+        var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtSignature.ToOrt(t), (long[])_shapes[i].Clone(), _address[i], Math.Max(bytes, 0));
         _values[i] = value;
         if (isInput)
             _binding.BindInput(t.Name, value);

@@ -107,13 +107,13 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist.", modelPath);
         foreach (var t in signature.Tensors)
-            _ = ToOrt(t);
+            _ = OrtSignature.ToOrt(t);
         options ??= new OnnxRuntimeEngineOptions();
         using var so = options.CreateSessionOptions();
         var session = new InferenceSession(modelPath, so);
         try
         {
-            var actual = DescribeSession(session, signature.Source);
+            var actual = OrtSignature.Describe(session, signature.Source);
             SignatureVerifier.Verify(signature, actual, compareProfiles: false, $"The ONNX model '{modelPath}'");
             return new OnnxRuntimeEngine(session, signature, modelPath);
         }
@@ -153,58 +153,5 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             throw new InvalidOperationException($"{_liveContexts} execution context(s) of this engine are still alive; dispose the runner (contexts) before the engine.");
         _disposed = true;
         _session.Dispose();
-    }
-
-    /// <summary>The manifest dtype → ONNX Runtime element type map, failing clearly for types ORT cannot hold.</summary>
-    internal static TensorElementType ToOrt(TensorBinding t) => t.DataType switch
-    {
-        TensorDataType.Float => TensorElementType.Float,
-        TensorDataType.Half => TensorElementType.Float16,
-        TensorDataType.BF16 => TensorElementType.BFloat16,
-        TensorDataType.Int8 => TensorElementType.Int8,
-        TensorDataType.UInt8 => TensorElementType.UInt8,
-        TensorDataType.Int32 => TensorElementType.Int32,
-        TensorDataType.Int64 => TensorElementType.Int64,
-        TensorDataType.Bool => TensorElementType.Bool,
-        _ => throw new NotSupportedException(
-            $"Tensor '{t.Name}' has dtype {t.DTypeName}, which the ONNX Runtime backend cannot bind; run this model with the TensorRT backend."),
-    };
-
-    private static string FromOrt(TensorElementType e) => e switch
-    {
-        TensorElementType.Float => "float",
-        TensorElementType.Float16 => "half",
-        TensorElementType.BFloat16 => "bf16",
-        TensorElementType.Int8 => "int8",
-        TensorElementType.UInt8 => "uint8",
-        TensorElementType.Int32 => "int32",
-        TensorElementType.Int64 => "int64",
-        TensorElementType.Bool => "bool",
-        _ => e.ToString().ToLowerInvariant(),
-    };
-
-    /// <summary>Builds the signature ONNX Runtime reports, in the same vocabulary as the manifest.</summary>
-    private static BindingManifest DescribeSession(InferenceSession session, ModelSource source)
-    {
-        var tensors = new List<TensorBinding>();
-        void Add(IReadOnlyDictionary<string, NodeMetadata> meta, IReadOnlyList<string> names, TensorMode mode)
-        {
-            foreach (string name in names)
-            {
-                var m = meta[name];
-                if (!m.IsTensor)
-                {
-                    tensors.Add(new TensorBinding(name, mode, m.OnnxValueType.ToString().ToLowerInvariant(), []));
-                    continue;
-                }
-
-                string dtype = FromOrt(m.ElementDataType);
-                tensors.Add(new TensorBinding(name, mode, dtype, m.Dimensions.Select(static d => d < 0 ? -1L : d)));
-            }
-        }
-
-        Add(session.InputMetadata, session.InputNames, TensorMode.Input);
-        Add(session.OutputMetadata, session.OutputNames, TensorMode.Output);
-        return new BindingManifest(source, tensors);
     }
 }

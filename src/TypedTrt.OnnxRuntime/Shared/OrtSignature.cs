@@ -2,9 +2,13 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TypedTrt.Manifest;
 
-namespace TypedTrt.OnnxRuntime.Cuda;
+namespace TypedTrt.OnnxRuntime;
 
-/// <summary>The manifest's vocabulary ↔ ONNX Runtime's: element types and the signature a session reports.</summary>
+/// <summary>
+/// The manifest's vocabulary ↔ ONNX Runtime's: element types and the signature a session reports. One source file,
+/// compiled into TypedTrt.OnnxRuntime and linked into TypedTrt.OnnxRuntime.Cuda (which must not reference the CPU
+/// package: the two carry different native builds of ONNX Runtime).
+/// </summary>
 internal static class OrtSignature
 {
     /// <summary>The manifest dtype → ONNX Runtime element type, failing clearly for types ONNX Runtime cannot hold.</summary>
