@@ -3,6 +3,7 @@
 //
 //   TypedTrt.PipelineBenchmark --native-dir DIR [--ptx FILE] [--native-bin FILE] [--out DIR] [--gpu-info FILE]
 //   TypedTrt.PipelineBenchmark --host-test [--native-bin FILE] [--out DIR]
+//   TypedTrt.PipelineBenchmark --cpu-proxy [--proxy-only ThreadPool|Inline] [--out DIR]   (BatchingProxy.cs)
 //   TypedTrt.PipelineBenchmark --devices all|0,1,.. --native-dir DIR [--ptx FILE] [--out DIR] [--gpu-info FILE]
 //
 // With --devices: the multi-device benchmark only (MultiDevice.cs; workloads b and c, 1/2/4 streams per device,
@@ -25,7 +26,8 @@ using TypedTrt.Runtime.Testing;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? nativeDir = null, ptxFile = null, outDir = ".", gpuInfo = null, nativeBin = null, deviceList = null;
-bool hostTest = false;
+bool hostTest = false, cpuProxy = false;
+string[]? proxyOnly = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,9 +38,21 @@ for (int i = 0; i < args.Length; i++)
         case "--gpu-info": gpuInfo = args[++i]; break;
         case "--native-bin": nativeBin = args[++i]; break;
         case "--host-test": hostTest = true; break;
+        case "--cpu-proxy": cpuProxy = true; break;
+        case "--proxy-only": proxyOnly = args[++i].Split(','); break;
         case "--devices": deviceList = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
+}
+
+if (cpuProxy)
+{
+    Directory.CreateDirectory(outDir);
+    var (pmd, pjson) = await BatchingProxy.RunAsync(new MeasurementOptions { Window = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.FromMilliseconds(200), MaxWindows = 6 }, proxyOnly);
+    File.WriteAllText(Path.Combine(outDir, "batching-cpu-proxy.md"), pmd);
+    File.WriteAllText(Path.Combine(outDir, "batching-cpu-proxy.jsonl"), pjson);
+    Console.WriteLine(pmd);
+    return 0;
 }
 
 if (hostTest)
