@@ -52,7 +52,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     internal int Rows;
     internal BatchGroup? Group;
-    internal BatchRequest? Prev, Next, PoolNext;
+    internal BatchRequest? Prev, Next;
     internal bool InQueue;
     internal long EnqueuedAt;
     internal CancellationToken Token;
