@@ -30,6 +30,7 @@ internal sealed class DynamicBatcher : IDisposable
     private readonly int _minPreferred;
     private readonly int _maxQueue;
     private readonly Thread? _timer;
+    private readonly CompletionWorkers? _workers;
     private readonly System.Collections.Concurrent.ConcurrentBag<BatchRequest> _pool = [];
     private int _queued;
     private bool _disposed, _timerWaiting;
@@ -55,6 +56,7 @@ internal sealed class DynamicBatcher : IDisposable
         _preferred = Options.PreferredBatchSizes is { } p ? [.. p.Distinct().OrderDescending()] : [];
         _minPreferred = _preferred.Length > 0 ? _preferred[^1] : 0;
         _maxQueue = Options.MaxQueueLength ?? int.MaxValue;
+        _workers = CompletionWorkers.Create(this, Options.CompletionThreadsForTesting);
         if (_delayTicks > 0)
         {
             _timer = new Thread(TimerLoop) { IsBackground = true, Name = "TypedTrt batch delay" };
@@ -170,7 +172,7 @@ internal sealed class DynamicBatcher : IDisposable
     }
 
     /// <summary>Whether this thread may run a batch or a completion chain inline: a thread-pool thread, not too deep in nested inline runs.</summary>
-    private static bool CanRunInline => t_depth < MaxInlineDepth && Thread.CurrentThread.IsThreadPoolThread;
+    private static bool CanRunInline => t_depth < MaxInlineDepth && (CompletionWorkers.IsWorkerThread || Thread.CurrentThread.IsThreadPoolThread);
 
     private const int MaxInlineDepth = 4;
 
@@ -212,7 +214,7 @@ internal sealed class DynamicBatcher : IDisposable
             h.NextChain = null;
             if (next is null && inline)
                 RunChain(h);
-            else
+            else if (_workers is null || !_workers.TryPost(h))
                 ThreadPool.UnsafeQueueUserWorkItem(h, preferLocal: false);
             h = next;
         }
@@ -499,6 +501,7 @@ internal sealed class DynamicBatcher : IDisposable
             r.CompleteLater(new ObjectDisposedException(nameof(InferenceRunner), "The runner was disposed while the request waited in the batch queue; it never ran."));
         }
 
+        _workers?.Dispose();
         if (_timer is not null && Thread.CurrentThread != _timer)
             _timer.Join();
     }
