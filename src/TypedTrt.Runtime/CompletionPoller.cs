@@ -47,15 +47,8 @@ internal sealed class CompletionPoller : IDisposable
             _wake.Set();
     }
 
-    [ThreadStatic]
-    private static bool t_poller;
-
-    /// <summary>Whether the current thread is a runner's completion poller.</summary>
-    internal static bool IsPollerThread => t_poller;
-
     private void Loop()
     {
-        t_poller = true;
         _cuda.MakeCurrent();
         int idleRounds = 0, start = 0;
         while (!_stop)

@@ -38,11 +38,9 @@ internal sealed class CompletionWorkers : IDisposable
     internal static CompletionWorkers? Create(DynamicBatcher batcher, int? forced)
     {
         int n = Environment.ProcessorCount;
-        int count = forced ?? OverrideCount ?? (n >= 4 ? Math.Min(8, n / 2) : 0);
+        int count = forced ?? (n >= 4 ? Math.Min(8, n / 2) : 0);
         return count > 0 ? new CompletionWorkers(batcher, count) : null;
     }
-
-    private static readonly int? OverrideCount = int.TryParse(Environment.GetEnvironmentVariable("TYPEDTRT_BATCH_WORKERS"), out int c) && c >= 0 ? c : null;
 
     /// <summary>Whether the current thread is a completion worker (it may run batches and chains inline).</summary>
     internal static bool IsWorkerThread => t_worker;

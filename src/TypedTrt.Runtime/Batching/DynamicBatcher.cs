@@ -176,10 +176,6 @@ internal sealed class DynamicBatcher : IDisposable
 
     private const int MaxInlineDepth = 4;
 
-    // Experiment (GPU benchmark): whether the completion poller runs a finished batch's last chain itself, as it resumes
-    // an unbatched request's continuation inline, instead of handing every chain to the pool.
-    private static readonly bool PollerRunsChains = Environment.GetEnvironmentVariable("TYPEDTRT_BATCH_POLLER_INLINE") == "1";
-
     // Runs a batch inline where allowed, else on the thread pool.
     private static void RunOrQueue(SlotBatch batch)
     {
@@ -202,12 +198,13 @@ internal sealed class DynamicBatcher : IDisposable
     }
 
     /// <summary>
-    /// Hands a finished batch's completion chains (linked by <see cref="BatchRequest.NextChain"/>) to the thread pool;
-    /// the last runs on this thread when it may (a pool thread), saving one hop and letting its callers resubmit at once.
+    /// Hands a finished batch's completion chains (linked by <see cref="BatchRequest.NextChain"/>) to idle completion
+    /// threads, else to the thread pool; the last runs on this thread when it may (a pool or completion thread), saving
+    /// one hop and letting its callers resubmit at once.
     /// </summary>
     internal void DispatchChains(BatchRequest first)
     {
-        bool inline = CanRunInline || (PollerRunsChains && CompletionPoller.IsPollerThread && t_depth == 0);
+        bool inline = CanRunInline; // never on the poller: it would hold up the completions of the other slots' batches
         for (var h = first; h is not null;)
         {
             var next = h.NextChain; // read before the chain can run and its requests be reused

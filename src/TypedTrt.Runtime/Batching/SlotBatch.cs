@@ -179,13 +179,14 @@ internal sealed class SlotBatch : IThreadPoolWorkItem
             _batcher.DispatchChains(first);
     }
 
-    // Requests per completion chain: at least 4 (a work item per request costs more than it parallelizes), and no more
-    // chains than processors.
+    // Requests per completion chain: at least 8, and no more chains than processors. Measured on an H200 host (16 cores,
+    // tiny workload, 64 single-row callers; docs/benchmarks/batching-results.md): one work item per request and chains of
+    // 4 both lost to chains of 8 (fewer threads to wake and fewer submitters contending for the queue at once).
     private static int ChainSize(int n)
     {
         int chains = Math.Clamp((n + MinChain - 1) / MinChain, 1, Environment.ProcessorCount);
         return Math.Max(1, (n + chains - 1) / chains);
     }
 
-    private static readonly int MinChain = int.TryParse(Environment.GetEnvironmentVariable("TYPEDTRT_BATCH_CHAIN"), out int c) && c > 0 ? c : 4;
+    private const int MinChain = 8;
 }
