@@ -9,8 +9,9 @@ namespace TypedTrt.Runtime.Batching;
 /// a slot is free, or at once when a wave of completions has returned and every caller it handed back has queued again
 /// (nobody else is about to come). Whoever makes a batch possible forms it: the submitting caller (inline), the
 /// completion that frees a slot or ends a wave (inline on a thread-pool thread, else queued to the pool), or the delay
-/// thread when a deadline passes. A finished batch hands its requests back in a few chains (one pool work item each,
-/// the last inline), so its callers resume in parallel without one thread-pool hop per request. The only
+/// thread when a deadline passes. A finished batch hands its requests back in a few chains (each to an idle
+/// <see cref="CompletionWorkers"/> thread or the thread pool, the last inline where allowed), so its callers resume in
+/// parallel without one thread-pool hop per request. The only
 /// hooks into the runner are <see cref="InferenceRunner.TryTakeSlotForBatch"/> and <see cref="OnSlotReturned"/>.
 /// </summary>
 internal sealed class DynamicBatcher : IDisposable
@@ -171,7 +172,7 @@ internal sealed class DynamicBatcher : IDisposable
         }
     }
 
-    /// <summary>Whether this thread may run a batch or a completion chain inline: a thread-pool thread, not too deep in nested inline runs.</summary>
+    /// <summary>Whether this thread may run a batch or a completion chain inline: a thread-pool or completion thread, not too deep in nested inline runs.</summary>
     private static bool CanRunInline => t_depth < MaxInlineDepth && (CompletionWorkers.IsWorkerThread || Thread.CurrentThread.IsThreadPoolThread);
 
     private const int MaxInlineDepth = 4;
