@@ -100,6 +100,8 @@ internal sealed class DynamicBatcher : IDisposable
 
         r.Token = cancellationToken;
         r.Registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(CancelCallback, r) : default;
+        // Counted as queued before it can be queued (and complete), outside the lock that every submit takes.
+        _runner.Metrics.OnBatchRequestQueued(ref r.Telemetry, Stopwatch.GetTimestamp());
         Exception? error = null;
         SlotBatch? batch = null;
         lock (_lock)
@@ -127,7 +129,6 @@ internal sealed class DynamicBatcher : IDisposable
                     r.InQueue = true;
                     g.Append(r);
                     _queued++;
-                    _runner.Metrics.OnBatchRequestQueued(ref r.Telemetry, r.EnqueuedAt);
                     batch = TryFormBatch(r.EnqueuedAt, flush: false);
                     // Wake the delay thread only when it would otherwise sleep past this request's deadline.
                     if (batch is null && _queued == 1 && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks)
@@ -144,8 +145,7 @@ internal sealed class DynamicBatcher : IDisposable
         {
             r.Registration.Unregister();
             r.Registration = default;
-            if (error is not ArgumentException)
-                _runner.Metrics.RecordRejected(error); // (invalid requests are the caller's to count, as without batching)
+            _runner.Metrics.OnBatchRequestNotQueued(error is not ArgumentException ? error : null); // (invalid requests are the caller's to count, as without batching)
             return error;
         }
 

@@ -211,6 +211,14 @@ internal sealed class RunnerMetrics
         }
     }
 
+    /// <summary>Dynamic batching: a request counted by <see cref="OnBatchRequestQueued"/> was refused after all (counted as rejected with <paramref name="error"/>, if given).</summary>
+    internal void OnBatchRequestNotQueued(Exception? error)
+    {
+        Interlocked.Decrement(ref _active);
+        if (error is not null)
+            RecordRejected(error);
+    }
+
     /// <summary>Dynamic batching: the request was taken into a batch at <paramref name="now"/> (its queue wait ends).</summary>
     internal void OnBatchRequestFormed(ref RequestState request, long now)
     {
