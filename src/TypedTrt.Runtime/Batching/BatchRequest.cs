@@ -308,7 +308,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     }
 
     /// <summary>Takes this request's rows of one output from the batch's output buffer (on the completing thread).</summary>
-    internal void TakeOutput(int tensor, ReadOnlySpan<long> batchShape, ReadOnlySpan<byte> batch, long outer, long inner, long rowStart, long batchRows)
+    internal void TakeOutput(int tensor, int ordinal, ReadOnlySpan<long> batchShape, ReadOnlySpan<byte> batch, long outer, long inner, long rowStart, long batchRows)
     {
         long bytes = outer * Rows * inner;
         var b = _layout.Plan[tensor].Binding;
@@ -330,12 +330,11 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
         }
         else
         {
-            long[] shape = batchShape.ToArray();
-            shape[_layout.Dim] = Rows;
+            long[] shape = Group!.OutputShape(ordinal, batchShape, _layout.Dim, Rows);
             byte[] data = new byte[bytes];
             BatchLayout.CopyOut(batch, data, outer, inner, Rows, rowStart, batchRows);
             _outputs ??= new InferenceOutput[_layout.Outputs.Length];
-            _outputs[Array.IndexOf(_layout.Outputs, tensor)] = new InferenceOutput(tensor, b, shape, data);
+            _outputs[ordinal] = new InferenceOutput(tensor, b, shape, data);
         }
     }
 
