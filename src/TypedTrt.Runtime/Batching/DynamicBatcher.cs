@@ -50,6 +50,10 @@ internal sealed class DynamicBatcher : IDisposable
     private int _completing;
     private int _waveRequests;
 
+    // Requests of the last wave when it ended before all of them had queued again (0: none pending): a caller whose
+    // result was ready before it awaited resumes on its own thread, after its wave's end; its submit completes the wave.
+    private int _lateWave;
+
     internal DynamicBatcher(InferenceRunner runner, BatchLayout layout, int slots)
     {
         _runner = runner;
@@ -160,7 +164,8 @@ internal sealed class DynamicBatcher : IDisposable
                 return null;
             }
 
-            if (count > 1 && rows < _threshold && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks && !Volatile.Read(ref _disposed))
+            int late = Volatile.Read(ref _lateWave);
+            if (count > 1 && rows < _threshold && (late == 0 || count < late) && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks && !Volatile.Read(ref _disposed))
                 return null; // no batch becomes possible through this request: the next one, the delay thread, a free slot or the wave's end decides
         }
 
@@ -183,7 +188,13 @@ internal sealed class DynamicBatcher : IDisposable
             }
             else
             {
-                batch = TryFormBatch(Stopwatch.GetTimestamp(), flush: false);
+                // The last caller of a wave that ended before it came back (its result was ready before it awaited, so
+                // it resumed on its own thread): now every caller of that wave waits, and the queue goes at once.
+                DrainInbox();
+                bool flush = _lateWave > 0 && _queued >= _lateWave && Volatile.Read(ref _completing) == 0;
+                batch = TryFormBatch(Stopwatch.GetTimestamp(), flush);
+                if (flush && batch is not null)
+                    _lateWave = 0;
                 // Wake the delay thread only when it would otherwise sleep past this request's deadline.
                 if (batch is null && _queued > 0 && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks)
                     Monitor.Pulse(_lock);
@@ -365,6 +376,7 @@ internal sealed class DynamicBatcher : IDisposable
         {
             Interlocked.Add(ref _completing, n);
             _waveRequests += n;
+            _lateWave = 0; // the new wave's end decides
         }
     }
 
@@ -438,6 +450,7 @@ internal sealed class DynamicBatcher : IDisposable
                 return; // a new wave began; its end decides
             DrainInbox();
             bool allBack = _queued > 0 && _queued >= _waveRequests;
+            _lateWave = allBack ? 0 : _waveRequests; // callers still to come back: the submit that completes the count flushes
             _waveRequests = 0;
             batch = allBack ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
             if (batch is null && _queued > 0 && _timerWaiting)
