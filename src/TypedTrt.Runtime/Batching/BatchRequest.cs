@@ -355,11 +355,12 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     }
 
     /// <summary>Completes the request on this thread (its awaiting code continues here).</summary>
-    internal void CompleteNow()
+    /// <param name="counted">Its end was counted already with its chain's (<see cref="Diagnostics.RunnerMetrics.OnBatchRequestsEnding"/>).</param>
+    internal void CompleteNow(bool counted = false)
     {
         Exception? error = Error;
         Error = null;
-        _batcher.Metrics.OnBatchRequestEnd(ref Telemetry, error);
+        _batcher.Metrics.OnBatchRequestEnd(ref Telemetry, error, counted);
         InferenceResult? result = null;
         if (error is null && !IsLease)
             result = new InferenceResult(_outputs!);

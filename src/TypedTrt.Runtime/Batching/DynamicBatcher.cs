@@ -405,6 +405,7 @@ internal sealed class DynamicBatcher : IDisposable
     {
         int n = head.ChainLength;
         head.ChainLength = 0;
+        Metrics.OnBatchRequestsEnding(n); // one atomic for the chain instead of one per request
         Exception? failure = null;
         t_depth++;
         try
@@ -415,7 +416,7 @@ internal sealed class DynamicBatcher : IDisposable
                 r.ChainNext = null;
                 try
                 {
-                    r.CompleteNow();
+                    r.CompleteNow(counted: true);
                 }
 #pragma warning disable CA1031 // the rest of the chain must still complete; rethrown below
                 catch (Exception ex)
