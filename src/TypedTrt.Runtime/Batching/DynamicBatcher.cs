@@ -164,9 +164,13 @@ internal sealed class DynamicBatcher : IDisposable
                 return null;
             }
 
+            // No batch becomes possible through this request when it is not the first to wait (which may have to wake
+            // the delay thread), does not complete a late wave, and either no slot is free (the next slot's return forms
+            // the batch: it comes after this count, see OnSlotReturned) or the rows are not enough and the oldest is not due.
             int late = Volatile.Read(ref _lateWave);
-            if (count > 1 && rows < _threshold && (late == 0 || count < late) && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks && !Volatile.Read(ref _disposed))
-                return null; // no batch becomes possible through this request: the next one, the delay thread, a free slot or the wave's end decides
+            if (count > 1 && (late == 0 || count < late) && !Volatile.Read(ref _disposed)
+                && (!_runner.HasFreeSlotForBatch || (rows < _threshold && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks)))
+                return null; // the next request, the delay thread, a slot's return or the wave's end decides
         }
 
         if (error is not null)
@@ -196,7 +200,7 @@ internal sealed class DynamicBatcher : IDisposable
                 if (flush && batch is not null)
                     _lateWave = 0;
                 // Wake the delay thread only when it would otherwise sleep past this request's deadline.
-                if (batch is null && _queued > 0 && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks)
+                if (batch is null && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks && (_queued == 1 || _timerWakeAt == long.MaxValue))
                     Monitor.Pulse(_lock);
             }
         }
@@ -206,7 +210,7 @@ internal sealed class DynamicBatcher : IDisposable
         while (batch is not null)
         {
             RunCounted(batch);
-            batch = HasWaiting ? TryFormBatchLocked() : null;
+            batch = HasWaiting && _runner.HasFreeSlotForBatch ? TryFormBatchLocked() : null;
         }
 
         return null;
@@ -372,12 +376,11 @@ internal sealed class DynamicBatcher : IDisposable
     /// <summary>A finished batch is about to hand back <paramref name="n"/> requests (before its slot is released).</summary>
     internal void BeginCompletions(int n)
     {
-        lock (_lock)
-        {
-            Interlocked.Add(ref _completing, n);
-            _waveRequests += n;
-            _lateWave = 0; // the new wave's end decides
-        }
+        // Without the lock (one per batch, contended with the submits). The wave's count first: an EndCompletions that
+        // still sees no completion running may take it into the ending wave, which only makes that wave's flush stricter.
+        Interlocked.Add(ref _waveRequests, n);
+        Volatile.Write(ref _lateWave, 0); // the new wave's end decides
+        Interlocked.Add(ref _completing, n);
     }
 
     /// <summary>
@@ -450,9 +453,9 @@ internal sealed class DynamicBatcher : IDisposable
             if (Volatile.Read(ref _completing) != 0)
                 return; // a new wave began; its end decides
             DrainInbox();
-            bool allBack = _queued > 0 && _queued >= _waveRequests;
-            _lateWave = allBack ? 0 : _waveRequests; // callers still to come back: the submit that completes the count flushes
-            _waveRequests = 0;
+            int wave = Interlocked.Exchange(ref _waveRequests, 0);
+            bool allBack = _queued > 0 && _queued >= wave;
+            _lateWave = allBack ? 0 : wave; // callers still to come back: the submit that completes the count flushes
             batch = allBack ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
             if (batch is null && _queued > 0 && _timerWaiting)
                 Monitor.Pulse(_lock); // the rows that wait are the delay thread's again
@@ -489,6 +492,7 @@ internal sealed class DynamicBatcher : IDisposable
     /// <summary>A slot came back to the runner: run the next batch if one is due.</summary>
     internal void OnSlotReturned()
     {
+        Interlocked.MemoryBarrier(); // the slot's return before reading the queue, as a submit counts itself before reading HasFreeSlotForBatch
         if (!HasWaiting)
             return;
         SlotBatch? batch;
