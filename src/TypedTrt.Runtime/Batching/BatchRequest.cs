@@ -30,6 +30,9 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     internal int State;
     internal int LeaseVersion;
 
+    /// <summary>1 once the caller registered its continuation for the current run (it then resumes inside the completion chain).</summary>
+    internal int Awaited;
+
     internal BatchRequest(DynamicBatcher batcher, BatchLayout layout)
     {
         _batcher = batcher;
@@ -86,6 +89,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     {
         IsLease = lease;
         State = Idle;
+        Awaited = 0;
         Rows = 0;
         Group = null;
         Error = null;
@@ -208,6 +212,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
         _outputsValid = false;
         _core.Reset();
         short version = _core.Version; // read before the request can complete
+        Awaited = 0;
         Volatile.Write(ref State, Running);
         var error = _batcher.Submit(this, cancellationToken);
         if (error is not null)
@@ -413,11 +418,17 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     ValueTaskSourceStatus IValueTaskSource<InferenceResult>.GetStatus(short token) => _core.GetStatus(token);
 
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref Awaited, 1);
         _core.OnCompleted(continuation, state, token, flags);
+    }
 
-    void IValueTaskSource<InferenceResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource<InferenceResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref Awaited, 1);
         _core.OnCompleted(continuation, state, token, flags);
+    }
 
     // A lease: the request stays with the lease (outputs readable); its next RunAsync resets the source.
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);

@@ -50,10 +50,6 @@ internal sealed class DynamicBatcher : IDisposable
     private int _completing;
     private int _waveRequests;
 
-    // Requests of the last wave when it ended before all of them had queued again (0: none pending): a caller whose
-    // result was ready before it awaited resumes on its own thread, after its wave's end; its submit completes the wave.
-    private int _lateWave;
-
     internal DynamicBatcher(InferenceRunner runner, BatchLayout layout, int slots)
     {
         _runner = runner;
@@ -165,10 +161,9 @@ internal sealed class DynamicBatcher : IDisposable
             }
 
             // No batch becomes possible through this request when it is not the first to wait (which may have to wake
-            // the delay thread), does not complete a late wave, and either no slot is free (the next slot's return forms
+            // the delay thread) and either no slot is free (the next slot's return forms
             // the batch: it comes after this count, see OnSlotReturned) or the rows are not enough and the oldest is not due.
-            int late = Volatile.Read(ref _lateWave);
-            if (count > 1 && (late == 0 || count < late) && !Volatile.Read(ref _disposed)
+            if (count > 1 && !Volatile.Read(ref _disposed)
                 && (!_runner.HasFreeSlotForBatch || (rows < _threshold && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks)))
                 return null; // the next request, the delay thread, a slot's return or the wave's end decides
         }
@@ -192,13 +187,7 @@ internal sealed class DynamicBatcher : IDisposable
             }
             else
             {
-                // The last caller of a wave that ended before it came back (its result was ready before it awaited, so
-                // it resumed on its own thread): now every caller of that wave waits, and the queue goes at once.
-                DrainInbox();
-                bool flush = _lateWave > 0 && _queued >= _lateWave && Volatile.Read(ref _completing) == 0;
-                batch = TryFormBatch(Stopwatch.GetTimestamp(), flush);
-                if (flush && batch is not null)
-                    _lateWave = 0;
+                batch = TryFormBatch(Stopwatch.GetTimestamp(), flush: false);
                 // Wake the delay thread only when it would otherwise sleep past this request's deadline.
                 if (batch is null && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks && (_queued == 1 || _timerWakeAt == long.MaxValue))
                     Monitor.Pulse(_lock);
@@ -379,7 +368,6 @@ internal sealed class DynamicBatcher : IDisposable
         // Without the lock (one per batch, contended with the submits). The wave's count first: an EndCompletions that
         // still sees no completion running may take it into the ending wave, which only makes that wave's flush stricter.
         Interlocked.Add(ref _waveRequests, n);
-        Volatile.Write(ref _lateWave, 0); // the new wave's end decides
         Interlocked.Add(ref _completing, n);
     }
 
@@ -410,6 +398,7 @@ internal sealed class DynamicBatcher : IDisposable
         head.ChainLength = 0;
         Metrics.OnBatchRequestsEnding(n); // one atomic for the chain instead of one per request
         Exception? failure = null;
+        int late = 0;
         t_depth++;
         try
         {
@@ -417,6 +406,10 @@ internal sealed class DynamicBatcher : IDisposable
             {
                 var next = r.ChainNext; // read first: once completed, the request may be reused by its caller
                 r.ChainNext = null;
+                // A caller that has not awaited yet (its batch finished before it got there) resumes on its own thread,
+                // maybe after this wave's end: the wave does not wait for it (else its end would never see it back).
+                if (Volatile.Read(ref r.Awaited) == 0)
+                    late++;
                 try
                 {
                     r.CompleteNow(counted: true);
@@ -436,6 +429,8 @@ internal sealed class DynamicBatcher : IDisposable
             t_depth--;
         }
 
+        if (late > 0)
+            Interlocked.Add(ref _waveRequests, -late);
         EndCompletions(n);
         if (failure is not null)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
@@ -455,7 +450,6 @@ internal sealed class DynamicBatcher : IDisposable
             DrainInbox();
             int wave = Interlocked.Exchange(ref _waveRequests, 0);
             bool allBack = _queued > 0 && _queued >= wave;
-            _lateWave = allBack ? 0 : wave; // callers still to come back: the submit that completes the count flushes
             batch = allBack ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
             if (batch is null && _queued > 0 && _timerWaiting)
                 Monitor.Pulse(_lock); // the rows that wait are the delay thread's again
