@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using TypedTrt.OnnxRuntime;
+using TypedTrt.Runtime;
+using TypedTrt.Runtime.Batching;
 using TypedTrt.Serving.KServe;
 
 namespace TypedTrt.Samples.DigitsServer;
@@ -11,7 +13,7 @@ namespace TypedTrt.Samples.DigitsServer;
 /// </summary>
 internal static class LoadGenerator
 {
-    public static async Task<int> RunAsync(string[] args, Func<string, string, string> option, string modelPath, int streams)
+    public static async Task<int> RunAsync(string[] args, Func<string, string, string> option, string modelPath, int streams, int batching, TimeSpan batchDelay)
     {
         string mode = args.Length > 1 ? args[1] : "inproc";
         int connections = int.Parse(option("connections", "64"), CultureInfo.InvariantCulture);
@@ -25,7 +27,11 @@ internal static class LoadGenerator
         {
             case "inproc":
                 engine = OnnxRuntimeEngine.Load(modelPath, DigitClassifier.Signature);
-                runner = new DigitClassifierRunner(engine, streams);
+                runner = new DigitClassifierRunner(engine, new InferenceRunnerOptions
+                {
+                    Streams = streams,
+                    Batching = batching > 0 ? new DynamicBatchingOptions { MaxBatchSize = batching, MaxQueueDelay = batchDelay } : null,
+                });
                 break;
             case "grpc":
                 var channel = Grpc.Net.Client.GrpcChannel.ForAddress(option("grpc", "http://127.0.0.1:8001"), new Grpc.Net.Client.GrpcChannelOptions
