@@ -23,6 +23,7 @@ internal static class LoadGenerator
         OnnxRuntimeEngine? engine = null;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = new Uri(option("rest", "http://127.0.0.1:8000/")) };
         IDigitClassifierRunner runner;
+        Func<int, IDigitClassifierRunner>? pick = null;
         switch (mode)
         {
             case "inproc":
@@ -34,11 +35,14 @@ internal static class LoadGenerator
                 });
                 break;
             case "grpc":
-                var channel = Grpc.Net.Client.GrpcChannel.ForAddress(option("grpc", "http://127.0.0.1:8001"), new Grpc.Net.Client.GrpcChannelOptions
+                // --channels N: N HTTP/2 connections (callers spread round-robin); default one, as a single client would use.
+                int channels = int.Parse(option("channels", "1"), CultureInfo.InvariantCulture);
+                var clients = Enumerable.Range(0, channels).Select(_ => new DigitClassifierClient(new KServeGrpcClient(Grpc.Net.Client.GrpcChannel.ForAddress(option("grpc", "http://127.0.0.1:8001"), new Grpc.Net.Client.GrpcChannelOptions
                 {
                     HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-                });
-                runner = new DigitClassifierClient(new KServeGrpcClient(channel), "digits");
+                })), "digits")).ToArray();
+                runner = clients[0];
+                pick = c => clients[c % clients.Length];
                 break;
             case "rest":
                 runner = new DigitClassifierClient(new KServeRestClient(http), "digits");
@@ -63,12 +67,13 @@ internal static class LoadGenerator
         var workers = Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
         {
             var mine = latencies[c] = new List<long>(1 << 16);
+            var caller = pick?.Invoke(c) ?? runner;
             while (stop.ElapsedTicks < end)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 try
                 {
-                    var o = await runner.RunAsync(input).ConfigureAwait(false);
+                    var o = await caller.RunAsync(input).ConfigureAwait(false);
                     if (o.Probabilities.Length != batch * 10)
                         Interlocked.Increment(ref errors);
                 }
