@@ -156,6 +156,9 @@ internal static class TritonConfigCommand
             return Fail(stderr, $"{file}: {e.Message.Split(" (Parameter '", 2)[0]}");
         }
 
+        int detected = TritonModelConfig.DetectMaxBatchSize(manifest);
+        if (options.MaxBatchSize is int asked && detected > 0 && asked > detected)
+            stderr.WriteLine($"typedtrt: note: --max-batch-size {asked} is above the largest batch of {file}'s optimization profile ({detected}); a TensorRT engine built with that profile refuses larger batches.");
         if (outFile is null)
         {
             stdout.Write(config);
