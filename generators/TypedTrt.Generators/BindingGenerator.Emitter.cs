@@ -14,7 +14,7 @@ public sealed partial class BindingGenerator
     /// <remarks>
     /// Naming: members made from tensor names appear only in the <c>Tensors</c> class, the input and output classes and
     /// the lease's buffer structs, none of which holds a member the generator names; private members and the file's
-    /// aliases (<c>sys</c>, <c>trt</c>, <c>ttrt</c>, <c>info</c>) start with a lower-case letter or '_', which a tensor name never
+    /// aliases (<c>sys</c>, <c>trt</c>, <c>ttrt</c>, <c>info</c>, <c>td</c>) start with a lower-case letter or '_', which a tensor name never
     /// yields; references across types are fully qualified.
     /// </remarks>
     internal static partial class Emitter
@@ -39,6 +39,7 @@ public sealed partial class BindingGenerator
             w.Line("using trt = global::TypedTrt.Runtime;");
             w.Line("using ttrt = global::TypedTrt;");
             w.Line("using info = global::TypedTrt.Runtime.Bindings.TensorInfo;");
+            w.Line($"using td = {e.Q(e.C)}.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names");
             w.Line();
 
             EmitDescriptor(w, e);

@@ -109,14 +109,57 @@ public static class ModelInspector
             bytes,
             onnx: new OnnxModelInfo(model.IrVersion, model.ProducerName, model.ProducerVersion, model.Opsets),
             metadata: model.Metadata);
+        BindingManifest manifest;
         try
         {
-            return new BindingManifest(source, tensors, profileList);
+            manifest = new BindingManifest(source, tensors, profileList);
         }
         catch (ArgumentException e)
         {
             throw new ModelInspectionException(path, ProfileSpec.StripParam(e), e);
         }
+
+        CheckLimits(path, manifest);
+        return manifest;
+    }
+
+    /// <summary>
+    /// Applies the rules every manifest reader applies (runtime and generator share them, see docs/diagnostics.md) to
+    /// the manifest about to be written, so that a model whose dims, profile bounds or buffers the runtime cannot
+    /// allocate (or whose rank it cannot hold) fails here, naming the tensor, instead of producing a manifest that
+    /// the build or the application then rejects.
+    /// </summary>
+    private static void CheckLimits(string path, BindingManifest manifest)
+    {
+        try
+        {
+            ManifestSerializer.Deserialize(ManifestSerializer.Serialize(manifest));
+        }
+        catch (ManifestException e)
+        {
+            throw new ModelInspectionException(path, $"{Locate(manifest, e.JsonPath)}{e.Reason}. TypedTrt cannot allocate or bind it (limits: docs/diagnostics.md); export the model with smaller sizes, or pass a narrower --profile range.", e);
+        }
+    }
+
+    // "tensors[3].shape" → "input 'x' (tensors[3].shape): "; "profiles[0].shapes[1].max" → "profile 0 (…): ".
+    private static string Locate(BindingManifest manifest, string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath))
+            return "";
+        const string tensorsPrefix = "tensors[";
+        if (jsonPath.StartsWith(tensorsPrefix, StringComparison.Ordinal))
+        {
+            int close = jsonPath.IndexOf(']', StringComparison.Ordinal);
+            if (close > tensorsPrefix.Length
+                && int.TryParse(jsonPath.AsSpan(tensorsPrefix.Length, close - tensorsPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i)
+                && i < manifest.Tensors.Count)
+            {
+                var t = manifest.Tensors[i];
+                return $"{(t.Mode == TensorMode.Input ? "input" : "output")} '{t.Name}' ({jsonPath}): ";
+            }
+        }
+
+        return $"{jsonPath}: ";
     }
 
     private static TensorBinding ToBinding(string path, OnnxValueInfo vi, TensorMode mode)
@@ -134,6 +177,15 @@ public static class ModelInspector
         {
             throw new ModelInspectionException(path,
                 $"{role} '{vi.Name}' has no shape (its rank is unknown), and TensorRT needs a rank. Run ONNX shape inference (onnx.shape_inference.infer_shapes) or export with a fixed rank.");
+        }
+
+        for (int d = 0; d < vi.Dims.Count; d++)
+        {
+            if (vi.Dims[d].Value < -1)
+            {
+                throw new ModelInspectionException(path,
+                    $"{role} '{vi.Name}' declares dimension {d} as {vi.Dims[d].Value}; an ONNX dimension is a size >= 0, a symbolic name (dim_param), or unknown. Fix the exporter's shape (or set the dimension to a name to make it dynamic).");
+            }
         }
 
         string dtype = vi.TypeKind == "sparse_tensor" ? "sparse_" + OnnxModel.OnnxTypeName(vi.ElemType) : OnnxModel.ManifestTypeName(vi.ElemType);

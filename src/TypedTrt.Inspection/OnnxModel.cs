@@ -5,7 +5,8 @@ using TypedTrt.Manifest;
 namespace TypedTrt.Inspection;
 
 /// <summary>One dimension of an ONNX tensor shape: a fixed size, a named (symbolic) size, or unknown.</summary>
-/// <param name="Value">The size, or -1 when the dimension is dynamic.</param>
+/// <param name="Value">The size, or -1 when the dimension is dynamic. A <c>dim_value</c> below -1 is kept as it is
+/// (the model is invalid; the inspector reports it rather than treating it as dynamic).</param>
 /// <param name="Name">The symbolic name (<c>dim_param</c>), or <c>""</c>.</param>
 public readonly record struct OnnxDim(long Value, string Name)
 {
@@ -339,7 +340,13 @@ public static class OnnxReader
                 }
             }
 
-            return value is >= 0 ? new OnnxDim(value.Value, "") : new OnnxDim(-1, param);
+            // -1 is how some exporters write "unknown"; anything below is invalid and kept for the inspector to report.
+            return value switch
+            {
+                >= 0 => new OnnxDim(value.Value, ""),
+                < -1 => new OnnxDim(value.Value, ""),
+                _ => new OnnxDim(-1, param),
+            };
         }
     }
 }

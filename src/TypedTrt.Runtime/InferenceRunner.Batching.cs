@@ -28,7 +28,9 @@ public sealed partial class InferenceRunner
     {
         if (Volatile.Read(ref _disposed) == 0 && _pool.TryRent(out slot))
         {
-            Lease(slot, Metrics.OnAcquireStart()); // the batch is one enqueue to the metrics (batch-size histogram, in flight)
+            // To the metrics the batch is one enqueue (its batch size); its requests count themselves (DynamicBatcher).
+            slot.ForBatch = true;
+            Lease(slot, 0);
             return true;
         }
 

@@ -15,7 +15,10 @@ public sealed partial class InferenceRunner
     /// </summary>
     public string Name => Metrics.Model;
 
-    /// <summary>Requests waiting for a slot or holding one (leases not yet disposed). A host drains by waiting for 0.</summary>
+    /// <summary>
+    /// Requests waiting for a slot or holding one (leases not yet disposed); with <see cref="InferenceRunnerOptions.Batching"/>,
+    /// requests waiting in the batch queue or in a running batch. A host drains by waiting for 0.
+    /// </summary>
     public int ActiveRequests => Metrics.Active;
 
     /// <summary>

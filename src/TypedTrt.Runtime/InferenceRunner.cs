@@ -412,7 +412,10 @@ public sealed partial class InferenceRunner : IAsyncDisposable
 
     internal void ReturnSlot(RunnerSlot slot)
     {
-        Metrics.OnSlotReturned();
+        if (slot.ForBatch)
+            slot.ForBatch = false; // a batch's slot: its requests were counted one by one
+        else
+            Metrics.OnSlotReturned();
         _pool.Return(slot);
         _batcher?.OnSlotReturned();
     }

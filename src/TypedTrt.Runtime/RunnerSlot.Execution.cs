@@ -13,6 +13,9 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
     // and 1 while the completion poller should watch it.
     private CudaEvent? _done;
     internal int Pending;
+
+    /// <summary>Taken by the dynamic batcher: the run is a batch, whose requests the batcher reports to the metrics.</summary>
+    internal bool ForBatch;
     private bool _outputShapesFixed;
 
     /// <summary>Starts one request: H2D, enqueue, D2H (device) or enqueue on the thread pool (host).</summary>
@@ -202,7 +205,10 @@ internal sealed unsafe partial class RunnerSlot : IValueTaskSource, IThreadPoolW
 
     private void Complete(Exception? error)
     {
-        _runner.Metrics.OnRunEnd(ref Request, error, _status);
+        if (ForBatch)
+            Request = default; // the batch's requests end one by one in the batcher (each counted, timed, traced)
+        else
+            _runner.Metrics.OnRunEnd(ref Request, error, _status);
         _outputsValid = error is null && _status == 0;
         int prev = Interlocked.CompareExchange(ref State, Leased, Running);
         bool release = prev == RunningReleaseRequested;

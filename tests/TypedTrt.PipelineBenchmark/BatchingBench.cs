@@ -17,6 +17,9 @@ internal static class BatchingBench
 {
     internal const int Callers = 64;
 
+    /// <summary>The workloads to run (--batching-workloads), or null for all.</summary>
+    internal static string[]? Only { get; set; }
+
     internal sealed record Workload(string Name, long InBytes, long OutBytes, int Iters, int Blocks, int NativeRequests, (int Streams, int MaxBatch, TimeSpan Delay)[] Configs);
 
     internal static readonly Workload[] Workloads =
@@ -39,6 +42,8 @@ internal static class BatchingBench
         md.AppendLine();
         foreach (var w in Workloads)
         {
+            if (Only is not null && !Only.Contains(w.Name))
+                continue;
             using var engine = createEngine(w);
             var plain = new List<Point>();
             foreach (int s in new[] { 4, 8 })

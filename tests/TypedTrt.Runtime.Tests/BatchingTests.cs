@@ -66,11 +66,18 @@ public sealed class BatchingTests
             },
         });
 
-    [Fact]
-    public async Task A_thousand_concurrent_callers_with_random_row_counts_each_get_exactly_their_own_rows()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(3)]
+    public async Task A_thousand_concurrent_callers_with_random_row_counts_each_get_exactly_their_own_rows(int? completionThreads)
     {
         var engine = new RowEngine();
-        await using var runner = Runner(engine, streams: 2, maxBatch: 16, delayMs: 2);
+        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions
+        {
+            Streams = 2,
+            HostExecution = HostExecution.ThreadPool,
+            Batching = new DynamicBatchingOptions { MaxBatchSize = 16, MaxQueueDelay = TimeSpan.FromMilliseconds(2), CompletionThreadsForTesting = completionThreads },
+        });
         var rng = new Random(1234);
         var plan = Enumerable.Range(0, 1000).Select(i => (Id: i * 100L, Rows: rng.Next(1, 5), Len: rng.Next(1, 4))).ToArray();
         using var start = new ManualResetEventSlim();
@@ -92,6 +99,38 @@ public sealed class BatchingTests
         Assert.All(engine.Batches, b => Assert.InRange(b.Batch, 1, 16));
         // Every row ran exactly once.
         Assert.Equal(plan.SelectMany(p => Enumerable.Range(0, p.Rows).Select(r => p.Id + r)).Order(), engine.Batches.SelectMany(b => b.Ids).Order());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task Callers_that_all_came_back_run_at_once_instead_of_waiting_for_the_queue_delay(int completionThreads)
+    {
+        // Two callers in a closed loop, one row per request after a first 2-row request each (4 rows: a full batch).
+        // From then on a batch of their 2 rows never reaches MaxBatchSize 4, and the queue delay is a minute: only the
+        // end of the completion wave that brought both callers back can run it.
+        var engine = new RowEngine();
+        await using var runner = new InferenceRunner(engine, new InferenceRunnerOptions
+        {
+            Streams = 1,
+            HostExecution = HostExecution.ThreadPool,
+            Batching = new DynamicBatchingOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.FromMinutes(1), CompletionThreadsForTesting = completionThreads },
+        });
+        using var start = new ManualResetEventSlim();
+        var callers = Enumerable.Range(0, 2).Select(c => Task.Run(async () =>
+        {
+            start.Wait();
+            long id = c * 1000;
+            AssertExact(await runner.RunAsync(Request(id, 2, 3)), id, 2, 3);
+            for (int i = 1; i <= 20; i++)
+                AssertExact(await runner.RunAsync(Request(id + (i * 10), 1, 3)), id + (i * 10), 1, 3);
+        })).ToArray();
+        start.Set();
+        await Task.WhenAll(callers).WaitAsync(Long);
+        var stats = runner.GetBatchingStatistics()!;
+        Assert.Equal(42, stats.Requests);
+        Assert.Equal(44, stats.Rows);
+        Assert.True(stats.QueueWaitMax < TimeSpan.FromSeconds(20), stats.ToString());
     }
 
     [Fact]

@@ -333,6 +333,43 @@ public sealed class TelemetryTests
     }
 
     /// <summary>Records every TypedTrt measurement tagged with one model name.</summary>
+    [Fact]
+    public async Task DynamicBatching_CountsEveryRequestNotEveryBatch()
+    {
+        // 9 single-row requests in 3 batches (1, then 4 + 4): requests, durations and queue waits are per request,
+        // the batch-size histogram per batch, and in-flight counts the requests waiting in the queue.
+        string name = UniqueName();
+        using var rec = new Recorder(name);
+        var engine = new RowEngine { Gate = new ManualResetEventSlim() };
+        var runner = new InferenceRunner(engine, new InferenceRunnerOptions
+        {
+            Name = name,
+            Streams = 1,
+            HostExecution = HostExecution.ThreadPool,
+            Batching = new Batching.DynamicBatchingOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.Zero, MaxQueueLength = 8 },
+        });
+        static InferenceInput[] Row(long id) => [InferenceInput.Create<float>(0, [1f], [1, 1]), InferenceInput.Create<long>(1, [id], [1])];
+        var first = runner.RunAsync(Row(1), Ct).AsTask();
+        Assert.True(await engine.Entered.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        var rest = Enumerable.Range(0, 8).Select(i => runner.RunAsync(Row(10 + i), Ct).AsTask()).ToArray();
+        await Assert.ThrowsAsync<Batching.BatchQueueFullException>(() => runner.RunAsync(Row(99), Ct).AsTask()); // the 9th waiting one
+        Assert.Equal(9, runner.ActiveRequests); // one running, eight queued
+        rec.Collect();
+        Assert.Equal(9, rec.Last(TypedTrtTelemetry.InFlight));
+        engine.Gate.Set();
+        await first;
+        await Task.WhenAll(rest);
+        await runner.DisposeAsync();
+
+        Assert.Equal(0, runner.ActiveRequests);
+        Assert.Equal(10, rec.Sum(TypedTrtTelemetry.Requests)); // 9 ran, 1 rejected
+        Assert.Equal(1, rec.Sum(TypedTrtTelemetry.Failures));
+        Assert.Equal(TypedTrtTelemetry.ErrorTypes.QueueFull, rec.Tags(TypedTrtTelemetry.Failures).Single()[TypedTrtTelemetry.ErrorTypeTag]);
+        Assert.Equal(9, rec.Values(TypedTrtTelemetry.RequestDuration).Count);
+        Assert.Equal(9, rec.Values(TypedTrtTelemetry.QueueWait).Count);
+        Assert.Equal([1, 4, 4], rec.Values(TypedTrtTelemetry.BatchSize).Order().ToArray());
+    }
+
     private sealed class Recorder : IDisposable
     {
         private readonly MeterListener _listener = new();

@@ -22,7 +22,7 @@ public sealed partial class BindingGenerator
                 if (!first)
                     w.Line();
                 first = false;
-                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"/// <inheritdoc cref=\"td.{t.PropertyName}\"/>");
                 if (t.IsPlainScalar)
                 {
                     w.Line($"public required {Clr(t)} {t.PropertyName} {{ get; set; }}");
@@ -57,7 +57,7 @@ public sealed partial class BindingGenerator
                 if (!first)
                     w.Line();
                 first = false;
-                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"/// <inheritdoc cref=\"td.{t.PropertyName}\"/>");
                 if (t.IsPlainScalar)
                 {
                     w.Line($"public required {Clr(t)} {t.PropertyName} {{ get; init; }}");

@@ -55,7 +55,7 @@ public sealed partial class BindingGenerator
                     w.Line($"public void Set{t.PropertyName}Shape([{ShapeAttributes(t)}] sys.ReadOnlySpan<long> shape) => _l.SetInputShape({idx}, shape);");
                 }
 
-                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"/// <inheritdoc cref=\"td.{t.PropertyName}\"/>");
                 w.Line($"public sys.Span<{Clr(t)}> {t.PropertyName} => _l.GetInputSpan<{Clr(t)}>({idx});");
             }
 
@@ -69,7 +69,7 @@ public sealed partial class BindingGenerator
             foreach (TensorModel t in e.Outputs)
             {
                 string idx = Int(t.Index);
-                w.Line($"/// <inheritdoc cref=\"{e.C}.Tensors.{t.PropertyName}\"/>");
+                w.Line($"/// <inheritdoc cref=\"td.{t.PropertyName}\"/>");
                 w.Line($"public sys.ReadOnlySpan<{Clr(t)}> {t.PropertyName} => _l.GetOutputSpan<{Clr(t)}>({idx});");
                 if (t.IsDynamic)
                 {

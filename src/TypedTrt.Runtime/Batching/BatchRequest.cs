@@ -8,8 +8,9 @@ namespace TypedTrt.Runtime.Batching;
 /// <summary>
 /// One request of a batching runner, pooled: its input shapes and data (the caller's memory for the convenience
 /// <see cref="InferenceRunner.RunAsync(IReadOnlyList{InferenceInput}, CancellationToken)"/>, pooled staging arrays for a
-/// lease), its place in its shape's FIFO list, and the completion source its caller awaits. Completion is queued to the
-/// thread pool as this object itself (an <see cref="IThreadPoolWorkItem"/>), so it allocates nothing.
+/// lease), its place in its shape's FIFO list, and the completion source its caller awaits. Completion goes to the thread
+/// pool as this object itself (an <see cref="IThreadPoolWorkItem"/>: alone, or as the head of a chain of its batch's
+/// requests), so it allocates nothing.
 /// </summary>
 internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<InferenceResult>, IThreadPoolWorkItem
 {
@@ -51,7 +52,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     internal int Rows;
     internal BatchGroup? Group;
-    internal BatchRequest? Prev, Next, PoolNext;
+    internal BatchRequest? Prev, Next;
     internal bool InQueue;
     internal long EnqueuedAt;
     internal CancellationToken Token;
@@ -60,6 +61,19 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     /// <summary>The slot the request's last batch ran on, or -1.</summary>
     internal int SlotIndex = -1;
+
+    /// <summary>
+    /// Completion chains (<see cref="DynamicBatcher.RunChain"/>): a finished batch hands its requests back in a few
+    /// chains, each one thread-pool work item (the chain's head) that completes its requests one after another.
+    /// <see cref="ChainNext"/> links a chain; on a head, <see cref="ChainLength"/> is its length (0: a lone completion)
+    /// and <see cref="NextChain"/> the batch's next chain while they are being dispatched.
+    /// </summary>
+    internal BatchRequest? ChainNext, NextChain;
+
+    internal int ChainLength;
+
+    /// <summary>The request's metrics state (queued → formed → ended), its own and not its batch's.</summary>
+    internal Diagnostics.RequestState Telemetry;
 
     internal short Version => _core.Version;
 
@@ -325,20 +339,28 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
         }
     }
 
-    /// <summary>Completes the request with <paramref name="error"/> (or success) on the thread pool.</summary>
+    /// <summary>Completes the request with <paramref name="error"/> (or success) on the thread pool, outside any chain.</summary>
     internal void CompleteLater(Exception? error)
     {
         Error = error;
+        ChainLength = 0;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    void IThreadPoolWorkItem.Execute() => CompleteNow();
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (ChainLength == 0)
+            CompleteNow();
+        else
+            _batcher.RunChain(this);
+    }
 
     /// <summary>Completes the request on this thread (its awaiting code continues here).</summary>
     internal void CompleteNow()
     {
         Exception? error = Error;
         Error = null;
+        _batcher.Metrics.OnBatchRequestEnd(ref Telemetry, error);
         InferenceResult? result = null;
         if (error is null && !IsLease)
             result = new InferenceResult(_outputs!);

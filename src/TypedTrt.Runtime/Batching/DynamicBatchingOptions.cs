@@ -5,13 +5,17 @@ namespace TypedTrt.Runtime.Batching;
 /// requests of a few rows each are gathered into one enqueue of up to <see cref="MaxBatchSize"/> rows, like Triton's
 /// dynamic batcher. A batch forms when <see cref="MaxBatchSize"/> rows wait (or a <see cref="PreferredBatchSizes"/>
 /// entry can be filled), or when the oldest waiting request has waited <see cref="MaxQueueDelay"/>; it runs on any free
-/// slot, so S streams keep up to S batches in flight.
+/// slot, so S streams keep up to S batches in flight. A batch also runs at once when the callers its predecessors handed
+/// back have all queued again (a closed loop of callers: nobody else is about to come).
 /// </summary>
 /// <remarks>
 /// The engine qualifies when every input and every output has the same dynamic batch dimension
 /// (<see cref="BatchDimension"/>, dimension 0 by default); the runner's constructor says which tensor disqualifies it
 /// otherwise. Requests whose other dynamic dimensions differ never share a batch; within one shape requests run in
-/// arrival order.
+/// arrival order. On machines with 4 or more processors the runner keeps a few completion threads (half the
+/// processors, at most 8) that resume the callers of a finished batch in parallel; like the completion poller, they run
+/// the callers' continuations, so do not block in them (a blocked one only takes that thread out: chains go to idle
+/// threads or the thread pool).
 /// </remarks>
 public sealed class DynamicBatchingOptions
 {
@@ -39,4 +43,7 @@ public sealed class DynamicBatchingOptions
 
     /// <summary>The batch dimension: the index of the dynamic dimension that every input and output shares. Default 0.</summary>
     public int BatchDimension { get; init; }
+
+    /// <summary>Test seam: the number of completion threads (<see cref="CompletionWorkers"/>) instead of the machine's default.</summary>
+    internal int? CompletionThreadsForTesting { get; init; }
 }

@@ -65,7 +65,7 @@ public static class LoadMeasurement
                     {
                         long t = Stopwatch.GetTimestamp();
                         await request(caller).ConfigureAwait(false);
-                        state.Current.Record(Stopwatch.GetTimestamp() - t);
+                        state.Current.Record(Stopwatch.GetTimestamp() - t, caller);
                     }
                 },
                 CancellationToken.None);
@@ -145,21 +145,54 @@ public static class LoadMeasurement
 internal sealed class LatencyHistogram
 {
     private const int PerOctave = 16, Buckets = PerOctave * 40;
+    private const int Stripes = 16; // callers record into stripe caller % 16: no cache line shared by all callers
+    private const int CountIndex = Buckets + 1, SumIndex = Buckets + 2;
     private static readonly double UsPerTick = 1e6 / Stopwatch.Frequency;
-    private readonly long[] _counts = new long[Buckets + 1];
-    private long _count, _sumTicks;
 
-    public long Count => Interlocked.Read(ref _count);
+    // Per stripe: the bucket counts, then the count and the tick sum (one array each, so stripes do not share lines).
+    private readonly long[][] _stripes = new long[Stripes][];
 
-    public double Mean => Count > 0 ? Interlocked.Read(ref _sumTicks) * UsPerTick / Count : 0;
+    public LatencyHistogram()
+    {
+        for (int i = 0; i < Stripes; i++)
+            _stripes[i] = new long[Buckets + 3];
+    }
 
-    public void Record(long ticks)
+    public long Count
+    {
+        get
+        {
+            long n = 0;
+            foreach (var s in _stripes)
+                n += Volatile.Read(ref s[CountIndex]);
+            return n;
+        }
+    }
+
+    public double Mean
+    {
+        get
+        {
+            long n = 0, sum = 0;
+            foreach (var s in _stripes)
+            {
+                n += Volatile.Read(ref s[CountIndex]);
+                sum += Volatile.Read(ref s[SumIndex]);
+            }
+
+            return n > 0 ? sum * UsPerTick / n : 0;
+        }
+    }
+
+    /// <summary>Records one latency; <paramref name="stripe"/> (any integer, e.g. the caller's index) spreads concurrent callers over separate counters.</summary>
+    public void Record(long ticks, int stripe = 0)
     {
         double us = ticks * UsPerTick;
         int b = us <= 1 ? 0 : Math.Min(Buckets, 1 + (int)(Math.Log2(us) * PerOctave));
-        Interlocked.Increment(ref _counts[b]);
-        Interlocked.Add(ref _sumTicks, ticks);
-        Interlocked.Increment(ref _count);
+        var s = _stripes[(stripe & int.MaxValue) % Stripes];
+        Interlocked.Increment(ref s[b]);
+        Interlocked.Add(ref s[SumIndex], ticks);
+        Interlocked.Increment(ref s[CountIndex]);
     }
 
     public double Percentile(double p)
@@ -168,9 +201,10 @@ internal sealed class LatencyHistogram
         if (total == 0)
             return 0;
         long rank = (long)Math.Ceiling(p * total), seen = 0;
-        for (int b = 0; b < _counts.Length; b++)
+        for (int b = 0; b <= Buckets; b++)
         {
-            seen += _counts[b];
+            foreach (var s in _stripes)
+                seen += Volatile.Read(ref s[b]);
             if (seen >= rank)
                 return b == 0 ? 1 : Math.Pow(2, (b - 0.5) / PerOctave); // bucket middle
         }
@@ -181,12 +215,14 @@ internal sealed class LatencyHistogram
     public static LatencyHistogram Merge(IEnumerable<LatencyHistogram> parts)
     {
         var h = new LatencyHistogram();
+        var into = h._stripes[0];
         foreach (var p in parts)
         {
-            for (int b = 0; b < h._counts.Length; b++)
-                h._counts[b] += p._counts[b];
-            h._count += p._count;
-            h._sumTicks += p._sumTicks;
+            foreach (var s in p._stripes)
+            {
+                for (int b = 0; b < into.Length; b++)
+                    into[b] += s[b];
+            }
         }
 
         return h;

@@ -10,7 +10,8 @@ namespace TypedTrt.Runtime.Diagnostics;
 /// One runner's metrics and traces (see <see cref="TypedTrtTelemetry"/> for the names): the library's one
 /// <see cref="Meter"/> and <see cref="ActivitySource"/>, this runner's tags, its count of requests in flight and the
 /// first sticky CUDA error it saw. The runner calls it at a handful of points (acquire, slot taken, run start, run end,
-/// slot returned, stage times); every call checks whether anyone listens before it does any work, so with no listener
+/// slot returned, stage times; with dynamic batching, per request at queue, batch formation and completion, while the
+/// batch's slot reports only its batch size); every call checks whether anyone listens before it does any work, so with no listener
 /// a request costs two interlocked operations and a few field reads, and allocates nothing.
 /// </summary>
 internal sealed class RunnerMetrics
@@ -192,6 +193,50 @@ internal sealed class RunnerMetrics
         request = default;
     }
 
+    /// <summary>
+    /// Dynamic batching: a request joined the batch queue at <paramref name="enqueuedAt"/>. It counts as active until
+    /// <see cref="OnBatchRequestEnd"/>; its queue wait, duration and span are its own, not its batch's.
+    /// </summary>
+    internal void OnBatchRequestQueued(ref RequestState request, long enqueuedAt)
+    {
+        Interlocked.Increment(ref _active);
+        request = default;
+        if (!Timing)
+            return;
+        request.Start = enqueuedAt;
+        if (Source.HasListeners())
+        {
+            request.Traced = true;
+            request.Parent = Activity.Current?.Context ?? default;
+        }
+    }
+
+    /// <summary>Dynamic batching: a request counted by <see cref="OnBatchRequestQueued"/> was refused after all (counted as rejected with <paramref name="error"/>, if given).</summary>
+    internal void OnBatchRequestNotQueued(Exception? error)
+    {
+        Interlocked.Decrement(ref _active);
+        if (error is not null)
+            RecordRejected(error);
+    }
+
+    /// <summary>Dynamic batching: the request was taken into a batch at <paramref name="now"/> (its queue wait ends).</summary>
+    internal void OnBatchRequestFormed(ref RequestState request, long now)
+    {
+        if (request.Start == 0)
+            return;
+        request.Acquired = now;
+        request.RunStart = now;
+        if (QueueWaitHistogram.Enabled)
+            QueueWaitHistogram.Record(Stopwatch.GetElapsedTime(request.Start, now).TotalSeconds, _tags);
+    }
+
+    /// <summary>Dynamic batching: the request ended (its batch's result, its cancellation, or the runner's disposal).</summary>
+    internal void OnBatchRequestEnd(ref RequestState request, Exception? error)
+    {
+        Interlocked.Decrement(ref _active);
+        OnRunEnd(ref request, error, 0);
+    }
+
     /// <summary>A request was refused before it ran (bad shape, cancelled, disposed): counts it as a request and a failure.</summary>
     internal void RecordRejected(Exception error)
     {
@@ -241,6 +286,7 @@ internal sealed class RunnerMetrics
     internal static string Classify(Exception error) => error switch
     {
         OperationCanceledException => ErrorTypes.Canceled,
+        Batching.BatchQueueFullException => ErrorTypes.QueueFull,
         ObjectDisposedException => ErrorTypes.Disposed,
         CudaException { IsSticky: true } => ErrorTypes.CudaSticky,
         CudaException => ErrorTypes.Cuda,

@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.Detector.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of TensorRT engine <c>detector.engine</c> (TensorRT 10.3.0.26): 1 input, 2 outputs, 1 optimization profile.
@@ -58,7 +59,7 @@ public static partial class Detector
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class DetectorInput
 {
-    /// <inheritdoc cref="Detector.Tensors.Images"/>
+    /// <inheritdoc cref="td.Images"/>
     public required sys.ReadOnlyMemory<float> Images { get; set; }
     /// <summary>Shape of <see cref="Images"/>.</summary>
     [ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)]
@@ -72,12 +73,12 @@ public sealed partial class DetectorInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class DetectorOutput
 {
-    /// <inheritdoc cref="Detector.Tensors.Boxes"/>
+    /// <inheritdoc cref="td.Boxes"/>
     public required float[] Boxes { get; init; }
     /// <summary>Shape of <see cref="Boxes"/>.</summary>
     public required long[] BoxesShape { get; init; }
 
-    /// <inheritdoc cref="Detector.Tensors.Scores"/>
+    /// <inheritdoc cref="td.Scores"/>
     public required sys.Half[] Scores { get; init; }
     /// <summary>Shape of <see cref="Scores"/>.</summary>
     public required long[] ScoresShape { get; init; }
@@ -122,7 +123,7 @@ public readonly struct DetectorLease : sys.IDisposable
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
         /// <summary>Sets the shape of <see cref="Images"/>.</summary>
         public void SetImagesShape([ttrt.TensorShape(-1, 3, 224, 224), ttrt.TensorDimRange(0, 1, 32)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(0, shape);
-        /// <inheritdoc cref="Detector.Tensors.Images"/>
+        /// <inheritdoc cref="td.Images"/>
         public sys.Span<float> Images => _l.GetInputSpan<float>(0);
     }
 
@@ -132,11 +133,11 @@ public readonly struct DetectorLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Detector.Tensors.Boxes"/>
+        /// <inheritdoc cref="td.Boxes"/>
         public sys.ReadOnlySpan<float> Boxes => _l.GetOutputSpan<float>(1);
         /// <summary>Shape of <see cref="Boxes"/>.</summary>
         public sys.ReadOnlySpan<long> BoxesShape => _l.GetOutputShape(1);
-        /// <inheritdoc cref="Detector.Tensors.Scores"/>
+        /// <inheritdoc cref="td.Scores"/>
         public sys.ReadOnlySpan<sys.Half> Scores => _l.GetOutputSpan<sys.Half>(2);
         /// <summary>Shape of <see cref="Scores"/>.</summary>
         public sys.ReadOnlySpan<long> ScoresShape => _l.GetOutputShape(2);

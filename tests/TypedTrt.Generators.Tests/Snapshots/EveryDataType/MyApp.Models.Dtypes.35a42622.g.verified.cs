@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.Dtypes.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of TensorRT engine <c>dtypes.engine</c>: 14 inputs, 12 outputs, 0 optimization profiles.
@@ -104,55 +105,55 @@ public static partial class Dtypes
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class DtypesInput
 {
-    /// <inheritdoc cref="Dtypes.Tensors.InFloat"/>
+    /// <inheritdoc cref="td.InFloat"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<float> InFloat { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InHalf"/>
+    /// <inheritdoc cref="td.InHalf"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<sys.Half> InHalf { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InInt8"/>
+    /// <inheritdoc cref="td.InInt8"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<sbyte> InInt8 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InInt32"/>
+    /// <inheritdoc cref="td.InInt32"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<int> InInt32 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InBool"/>
+    /// <inheritdoc cref="td.InBool"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<bool> InBool { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InUint8"/>
+    /// <inheritdoc cref="td.InUint8"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<byte> InUint8 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InFp8"/>
+    /// <inheritdoc cref="td.InFp8"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<byte> InFp8 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InBf16"/>
+    /// <inheritdoc cref="td.InBf16"/>
     [ttrt.TensorElementCount(12)]
     public required sys.ReadOnlyMemory<byte> InBf16 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InInt64"/>
+    /// <inheritdoc cref="td.InInt64"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<long> InInt64 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InInt4"/>
+    /// <inheritdoc cref="td.InInt4"/>
     [ttrt.TensorElementCount(3)]
     public required sys.ReadOnlyMemory<byte> InInt4 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InFp4"/>
+    /// <inheritdoc cref="td.InFp4"/>
     [ttrt.TensorElementCount(3)]
     public required sys.ReadOnlyMemory<byte> InFp4 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.InE8m0"/>
+    /// <inheritdoc cref="td.InE8m0"/>
     [ttrt.TensorElementCount(6)]
     public required sys.ReadOnlyMemory<byte> InE8m0 { get; set; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.Packed"/>
+    /// <inheritdoc cref="td.Packed"/>
     [ttrt.TensorElementCount(400)]
     public required sys.ReadOnlyMemory<sys.Half> Packed { get; set; }
 }
@@ -164,62 +165,62 @@ public sealed partial class DtypesInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class DtypesOutput
 {
-    /// <inheritdoc cref="Dtypes.Tensors.OutFloat"/>
+    /// <inheritdoc cref="td.OutFloat"/>
     public required float[] OutFloat { get; init; }
     /// <summary>Shape of <see cref="OutFloat"/>.</summary>
     public required long[] OutFloatShape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutHalf"/>
+    /// <inheritdoc cref="td.OutHalf"/>
     public required sys.Half[] OutHalf { get; init; }
     /// <summary>Shape of <see cref="OutHalf"/>.</summary>
     public required long[] OutHalfShape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutInt8"/>
+    /// <inheritdoc cref="td.OutInt8"/>
     public required sbyte[] OutInt8 { get; init; }
     /// <summary>Shape of <see cref="OutInt8"/>.</summary>
     public required long[] OutInt8Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutInt32"/>
+    /// <inheritdoc cref="td.OutInt32"/>
     public required int[] OutInt32 { get; init; }
     /// <summary>Shape of <see cref="OutInt32"/>.</summary>
     public required long[] OutInt32Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutBool"/>
+    /// <inheritdoc cref="td.OutBool"/>
     public required bool[] OutBool { get; init; }
     /// <summary>Shape of <see cref="OutBool"/>.</summary>
     public required long[] OutBoolShape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutUint8"/>
+    /// <inheritdoc cref="td.OutUint8"/>
     public required byte[] OutUint8 { get; init; }
     /// <summary>Shape of <see cref="OutUint8"/>.</summary>
     public required long[] OutUint8Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutFp8"/>
+    /// <inheritdoc cref="td.OutFp8"/>
     public required byte[] OutFp8 { get; init; }
     /// <summary>Shape of <see cref="OutFp8"/>.</summary>
     public required long[] OutFp8Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutBf16"/>
+    /// <inheritdoc cref="td.OutBf16"/>
     public required byte[] OutBf16 { get; init; }
     /// <summary>Shape of <see cref="OutBf16"/>.</summary>
     public required long[] OutBf16Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutInt64"/>
+    /// <inheritdoc cref="td.OutInt64"/>
     public required long[] OutInt64 { get; init; }
     /// <summary>Shape of <see cref="OutInt64"/>.</summary>
     public required long[] OutInt64Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutInt4"/>
+    /// <inheritdoc cref="td.OutInt4"/>
     public required byte[] OutInt4 { get; init; }
     /// <summary>Shape of <see cref="OutInt4"/>.</summary>
     public required long[] OutInt4Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutFp4"/>
+    /// <inheritdoc cref="td.OutFp4"/>
     public required byte[] OutFp4 { get; init; }
     /// <summary>Shape of <see cref="OutFp4"/>.</summary>
     public required long[] OutFp4Shape { get; init; }
 
-    /// <inheritdoc cref="Dtypes.Tensors.OutE8m0"/>
+    /// <inheritdoc cref="td.OutE8m0"/>
     public required byte[] OutE8m0 { get; init; }
     /// <summary>Shape of <see cref="OutE8m0"/>.</summary>
     public required long[] OutE8m0Shape { get; init; }
@@ -262,31 +263,31 @@ public readonly struct DtypesLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Dtypes.Tensors.InFloat"/>
+        /// <inheritdoc cref="td.InFloat"/>
         public sys.Span<float> InFloat => _l.GetInputSpan<float>(0);
-        /// <inheritdoc cref="Dtypes.Tensors.InHalf"/>
+        /// <inheritdoc cref="td.InHalf"/>
         public sys.Span<sys.Half> InHalf => _l.GetInputSpan<sys.Half>(1);
-        /// <inheritdoc cref="Dtypes.Tensors.InInt8"/>
+        /// <inheritdoc cref="td.InInt8"/>
         public sys.Span<sbyte> InInt8 => _l.GetInputSpan<sbyte>(2);
-        /// <inheritdoc cref="Dtypes.Tensors.InInt32"/>
+        /// <inheritdoc cref="td.InInt32"/>
         public sys.Span<int> InInt32 => _l.GetInputSpan<int>(3);
-        /// <inheritdoc cref="Dtypes.Tensors.InBool"/>
+        /// <inheritdoc cref="td.InBool"/>
         public sys.Span<bool> InBool => _l.GetInputSpan<bool>(4);
-        /// <inheritdoc cref="Dtypes.Tensors.InUint8"/>
+        /// <inheritdoc cref="td.InUint8"/>
         public sys.Span<byte> InUint8 => _l.GetInputSpan<byte>(5);
-        /// <inheritdoc cref="Dtypes.Tensors.InFp8"/>
+        /// <inheritdoc cref="td.InFp8"/>
         public sys.Span<byte> InFp8 => _l.GetInputSpan<byte>(6);
-        /// <inheritdoc cref="Dtypes.Tensors.InBf16"/>
+        /// <inheritdoc cref="td.InBf16"/>
         public sys.Span<byte> InBf16 => _l.GetInputSpan<byte>(7);
-        /// <inheritdoc cref="Dtypes.Tensors.InInt64"/>
+        /// <inheritdoc cref="td.InInt64"/>
         public sys.Span<long> InInt64 => _l.GetInputSpan<long>(8);
-        /// <inheritdoc cref="Dtypes.Tensors.InInt4"/>
+        /// <inheritdoc cref="td.InInt4"/>
         public sys.Span<byte> InInt4 => _l.GetInputSpan<byte>(9);
-        /// <inheritdoc cref="Dtypes.Tensors.InFp4"/>
+        /// <inheritdoc cref="td.InFp4"/>
         public sys.Span<byte> InFp4 => _l.GetInputSpan<byte>(10);
-        /// <inheritdoc cref="Dtypes.Tensors.InE8m0"/>
+        /// <inheritdoc cref="td.InE8m0"/>
         public sys.Span<byte> InE8m0 => _l.GetInputSpan<byte>(11);
-        /// <inheritdoc cref="Dtypes.Tensors.Packed"/>
+        /// <inheritdoc cref="td.Packed"/>
         public sys.Span<sys.Half> Packed => _l.GetInputSpan<sys.Half>(13);
     }
 
@@ -296,51 +297,51 @@ public readonly struct DtypesLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Dtypes.Tensors.OutFloat"/>
+        /// <inheritdoc cref="td.OutFloat"/>
         public sys.ReadOnlySpan<float> OutFloat => _l.GetOutputSpan<float>(14);
         /// <summary>Shape of <see cref="OutFloat"/>.</summary>
         public sys.ReadOnlySpan<long> OutFloatShape => _l.GetOutputShape(14);
-        /// <inheritdoc cref="Dtypes.Tensors.OutHalf"/>
+        /// <inheritdoc cref="td.OutHalf"/>
         public sys.ReadOnlySpan<sys.Half> OutHalf => _l.GetOutputSpan<sys.Half>(15);
         /// <summary>Shape of <see cref="OutHalf"/>.</summary>
         public sys.ReadOnlySpan<long> OutHalfShape => _l.GetOutputShape(15);
-        /// <inheritdoc cref="Dtypes.Tensors.OutInt8"/>
+        /// <inheritdoc cref="td.OutInt8"/>
         public sys.ReadOnlySpan<sbyte> OutInt8 => _l.GetOutputSpan<sbyte>(16);
         /// <summary>Shape of <see cref="OutInt8"/>.</summary>
         public sys.ReadOnlySpan<long> OutInt8Shape => _l.GetOutputShape(16);
-        /// <inheritdoc cref="Dtypes.Tensors.OutInt32"/>
+        /// <inheritdoc cref="td.OutInt32"/>
         public sys.ReadOnlySpan<int> OutInt32 => _l.GetOutputSpan<int>(17);
         /// <summary>Shape of <see cref="OutInt32"/>.</summary>
         public sys.ReadOnlySpan<long> OutInt32Shape => _l.GetOutputShape(17);
-        /// <inheritdoc cref="Dtypes.Tensors.OutBool"/>
+        /// <inheritdoc cref="td.OutBool"/>
         public sys.ReadOnlySpan<bool> OutBool => _l.GetOutputSpan<bool>(18);
         /// <summary>Shape of <see cref="OutBool"/>.</summary>
         public sys.ReadOnlySpan<long> OutBoolShape => _l.GetOutputShape(18);
-        /// <inheritdoc cref="Dtypes.Tensors.OutUint8"/>
+        /// <inheritdoc cref="td.OutUint8"/>
         public sys.ReadOnlySpan<byte> OutUint8 => _l.GetOutputSpan<byte>(19);
         /// <summary>Shape of <see cref="OutUint8"/>.</summary>
         public sys.ReadOnlySpan<long> OutUint8Shape => _l.GetOutputShape(19);
-        /// <inheritdoc cref="Dtypes.Tensors.OutFp8"/>
+        /// <inheritdoc cref="td.OutFp8"/>
         public sys.ReadOnlySpan<byte> OutFp8 => _l.GetOutputSpan<byte>(20);
         /// <summary>Shape of <see cref="OutFp8"/>.</summary>
         public sys.ReadOnlySpan<long> OutFp8Shape => _l.GetOutputShape(20);
-        /// <inheritdoc cref="Dtypes.Tensors.OutBf16"/>
+        /// <inheritdoc cref="td.OutBf16"/>
         public sys.ReadOnlySpan<byte> OutBf16 => _l.GetOutputSpan<byte>(21);
         /// <summary>Shape of <see cref="OutBf16"/>.</summary>
         public sys.ReadOnlySpan<long> OutBf16Shape => _l.GetOutputShape(21);
-        /// <inheritdoc cref="Dtypes.Tensors.OutInt64"/>
+        /// <inheritdoc cref="td.OutInt64"/>
         public sys.ReadOnlySpan<long> OutInt64 => _l.GetOutputSpan<long>(22);
         /// <summary>Shape of <see cref="OutInt64"/>.</summary>
         public sys.ReadOnlySpan<long> OutInt64Shape => _l.GetOutputShape(22);
-        /// <inheritdoc cref="Dtypes.Tensors.OutInt4"/>
+        /// <inheritdoc cref="td.OutInt4"/>
         public sys.ReadOnlySpan<byte> OutInt4 => _l.GetOutputSpan<byte>(23);
         /// <summary>Shape of <see cref="OutInt4"/>.</summary>
         public sys.ReadOnlySpan<long> OutInt4Shape => _l.GetOutputShape(23);
-        /// <inheritdoc cref="Dtypes.Tensors.OutFp4"/>
+        /// <inheritdoc cref="td.OutFp4"/>
         public sys.ReadOnlySpan<byte> OutFp4 => _l.GetOutputSpan<byte>(24);
         /// <summary>Shape of <see cref="OutFp4"/>.</summary>
         public sys.ReadOnlySpan<long> OutFp4Shape => _l.GetOutputShape(24);
-        /// <inheritdoc cref="Dtypes.Tensors.OutE8m0"/>
+        /// <inheritdoc cref="td.OutE8m0"/>
         public sys.ReadOnlySpan<byte> OutE8m0 => _l.GetOutputSpan<byte>(25);
         /// <summary>Shape of <see cref="OutE8m0"/>.</summary>
         public sys.ReadOnlySpan<long> OutE8m0Shape => _l.GetOutputShape(25);

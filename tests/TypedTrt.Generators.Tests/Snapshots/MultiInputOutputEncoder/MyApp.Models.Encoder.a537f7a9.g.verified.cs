@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.Encoder.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of ONNX model <c>encoder.onnx</c>: 3 inputs, 2 outputs, 2 optimization profiles.
@@ -62,19 +63,19 @@ public static partial class Encoder
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class EncoderInput
 {
-    /// <inheritdoc cref="Encoder.Tensors.EncoderInputIds0"/>
+    /// <inheritdoc cref="td.EncoderInputIds0"/>
     public required sys.ReadOnlyMemory<long> EncoderInputIds0 { get; set; }
     /// <summary>Shape of <see cref="EncoderInputIds0"/>.</summary>
     [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
     public long[]? EncoderInputIds0Shape { get; set; }
 
-    /// <inheritdoc cref="Encoder.Tensors.AttentionMask"/>
+    /// <inheritdoc cref="td.AttentionMask"/>
     public required sys.ReadOnlyMemory<long> AttentionMask { get; set; }
     /// <summary>Shape of <see cref="AttentionMask"/>.</summary>
     [ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)]
     public long[]? AttentionMaskShape { get; set; }
 
-    /// <inheritdoc cref="Encoder.Tensors.Temperature"/>
+    /// <inheritdoc cref="td.Temperature"/>
     public required float Temperature { get; set; }
 }
 
@@ -85,12 +86,12 @@ public sealed partial class EncoderInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class EncoderOutput
 {
-    /// <inheritdoc cref="Encoder.Tensors.LastHiddenState"/>
+    /// <inheritdoc cref="td.LastHiddenState"/>
     public required sys.Half[] LastHiddenState { get; init; }
     /// <summary>Shape of <see cref="LastHiddenState"/>.</summary>
     public required long[] LastHiddenStateShape { get; init; }
 
-    /// <inheritdoc cref="Encoder.Tensors.Pooled"/>
+    /// <inheritdoc cref="td.Pooled"/>
     public required float[] Pooled { get; init; }
     /// <summary>Shape of <see cref="Pooled"/>.</summary>
     public required long[] PooledShape { get; init; }
@@ -135,13 +136,13 @@ public readonly struct EncoderLease : sys.IDisposable
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
         /// <summary>Sets the shape of <see cref="EncoderInputIds0"/>.</summary>
         public void SetEncoderInputIds0Shape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(0, shape);
-        /// <inheritdoc cref="Encoder.Tensors.EncoderInputIds0"/>
+        /// <inheritdoc cref="td.EncoderInputIds0"/>
         public sys.Span<long> EncoderInputIds0 => _l.GetInputSpan<long>(0);
         /// <summary>Sets the shape of <see cref="AttentionMask"/>.</summary>
         public void SetAttentionMaskShape([ttrt.TensorShape(-1, -1), ttrt.TensorDimRange(0, 1, 16), ttrt.TensorDimRange(1, 1, 512)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(1, shape);
-        /// <inheritdoc cref="Encoder.Tensors.AttentionMask"/>
+        /// <inheritdoc cref="td.AttentionMask"/>
         public sys.Span<long> AttentionMask => _l.GetInputSpan<long>(1);
-        /// <inheritdoc cref="Encoder.Tensors.Temperature"/>
+        /// <inheritdoc cref="td.Temperature"/>
         public sys.Span<float> Temperature => _l.GetInputSpan<float>(2);
     }
 
@@ -151,11 +152,11 @@ public readonly struct EncoderLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Encoder.Tensors.LastHiddenState"/>
+        /// <inheritdoc cref="td.LastHiddenState"/>
         public sys.ReadOnlySpan<sys.Half> LastHiddenState => _l.GetOutputSpan<sys.Half>(3);
         /// <summary>Shape of <see cref="LastHiddenState"/>.</summary>
         public sys.ReadOnlySpan<long> LastHiddenStateShape => _l.GetOutputShape(3);
-        /// <inheritdoc cref="Encoder.Tensors.Pooled"/>
+        /// <inheritdoc cref="td.Pooled"/>
         public sys.ReadOnlySpan<float> Pooled => _l.GetOutputSpan<float>(4);
         /// <summary>Shape of <see cref="Pooled"/>.</summary>
         public sys.ReadOnlySpan<long> PooledShape => _l.GetOutputShape(4);

@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.OddNames.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of ONNX model <c>odd-names.onnx</c>: 11 inputs, 1 output, 0 optimization profiles.
@@ -76,47 +77,47 @@ public static partial class OddNames
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class OddNamesInput
 {
-    /// <inheritdoc cref="OddNames.Tensors.Images"/>
+    /// <inheritdoc cref="td.Images"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> Images { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.OnnxFlatten0"/>
+    /// <inheritdoc cref="td.OnnxFlatten0"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> OnnxFlatten0 { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.T39"/>
+    /// <inheritdoc cref="td.T39"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> T39 { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.EncoderInputIds0"/>
+    /// <inheritdoc cref="td.EncoderInputIds0"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> EncoderInputIds0 { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.AB"/>
+    /// <inheritdoc cref="td.AB"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> AB { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.AB_2"/>
+    /// <inheritdoc cref="td.AB_2"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> AB_2 { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.Signature"/>
+    /// <inheritdoc cref="td.Signature"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> Signature { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.OddNamesInputTensor"/>
+    /// <inheritdoc cref="td.OddNamesInputTensor"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> OddNamesInputTensor { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.X"/>
+    /// <inheritdoc cref="td.X"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> X { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.XShape_2"/>
+    /// <inheritdoc cref="td.XShape_2"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> XShape_2 { get; set; }
 
-    /// <inheritdoc cref="OddNames.Tensors.QuotedNameMore"/>
+    /// <inheritdoc cref="td.QuotedNameMore"/>
     [ttrt.TensorElementCount(4)]
     public required sys.ReadOnlyMemory<float> QuotedNameMore { get; set; }
 }
@@ -128,7 +129,7 @@ public sealed partial class OddNamesInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class OddNamesOutput
 {
-    /// <inheritdoc cref="OddNames.Tensors.T0"/>
+    /// <inheritdoc cref="td.T0"/>
     public required float[] T0 { get; init; }
 }
 
@@ -169,27 +170,27 @@ public readonly struct OddNamesLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="OddNames.Tensors.Images"/>
+        /// <inheritdoc cref="td.Images"/>
         public sys.Span<float> Images => _l.GetInputSpan<float>(0);
-        /// <inheritdoc cref="OddNames.Tensors.OnnxFlatten0"/>
+        /// <inheritdoc cref="td.OnnxFlatten0"/>
         public sys.Span<float> OnnxFlatten0 => _l.GetInputSpan<float>(1);
-        /// <inheritdoc cref="OddNames.Tensors.T39"/>
+        /// <inheritdoc cref="td.T39"/>
         public sys.Span<float> T39 => _l.GetInputSpan<float>(2);
-        /// <inheritdoc cref="OddNames.Tensors.EncoderInputIds0"/>
+        /// <inheritdoc cref="td.EncoderInputIds0"/>
         public sys.Span<float> EncoderInputIds0 => _l.GetInputSpan<float>(3);
-        /// <inheritdoc cref="OddNames.Tensors.AB"/>
+        /// <inheritdoc cref="td.AB"/>
         public sys.Span<float> AB => _l.GetInputSpan<float>(4);
-        /// <inheritdoc cref="OddNames.Tensors.AB_2"/>
+        /// <inheritdoc cref="td.AB_2"/>
         public sys.Span<float> AB_2 => _l.GetInputSpan<float>(5);
-        /// <inheritdoc cref="OddNames.Tensors.Signature"/>
+        /// <inheritdoc cref="td.Signature"/>
         public sys.Span<float> Signature => _l.GetInputSpan<float>(6);
-        /// <inheritdoc cref="OddNames.Tensors.OddNamesInputTensor"/>
+        /// <inheritdoc cref="td.OddNamesInputTensor"/>
         public sys.Span<float> OddNamesInputTensor => _l.GetInputSpan<float>(7);
-        /// <inheritdoc cref="OddNames.Tensors.X"/>
+        /// <inheritdoc cref="td.X"/>
         public sys.Span<float> X => _l.GetInputSpan<float>(8);
-        /// <inheritdoc cref="OddNames.Tensors.XShape_2"/>
+        /// <inheritdoc cref="td.XShape_2"/>
         public sys.Span<float> XShape_2 => _l.GetInputSpan<float>(9);
-        /// <inheritdoc cref="OddNames.Tensors.QuotedNameMore"/>
+        /// <inheritdoc cref="td.QuotedNameMore"/>
         public sys.Span<float> QuotedNameMore => _l.GetInputSpan<float>(10);
     }
 
@@ -199,7 +200,7 @@ public readonly struct OddNamesLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="OddNames.Tensors.T0"/>
+        /// <inheritdoc cref="td.T0"/>
         public sys.ReadOnlySpan<float> T0 => _l.GetOutputSpan<float>(11);
     }
 }

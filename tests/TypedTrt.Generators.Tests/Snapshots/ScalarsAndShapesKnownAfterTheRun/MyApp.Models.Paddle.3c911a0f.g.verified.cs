@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.Paddle.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of ONNX model <c>det.onnx</c>: 3 inputs, 4 outputs, 1 optimization profile.
@@ -66,16 +67,16 @@ public static partial class Paddle
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class PaddleInput
 {
-    /// <inheritdoc cref="Paddle.Tensors.X"/>
+    /// <inheritdoc cref="td.X"/>
     public required sys.ReadOnlyMemory<float> X { get; set; }
     /// <summary>Shape of <see cref="X"/>.</summary>
     [ttrt.TensorShape(-1, 3, -1, -1), ttrt.TensorDimRange(0, 1, 4), ttrt.TensorDimRange(2, 32, 1280), ttrt.TensorDimRange(3, 32, 1280)]
     public long[]? XShape { get; set; }
 
-    /// <inheritdoc cref="Paddle.Tensors.Threshold"/>
+    /// <inheritdoc cref="td.Threshold"/>
     public required float Threshold { get; set; }
 
-    /// <inheritdoc cref="Paddle.Tensors.State"/>
+    /// <inheritdoc cref="td.State"/>
     public required sys.ReadOnlyMemory<float> State { get; set; }
     /// <summary>Shape of <see cref="State"/>.</summary>
     [ttrt.TensorShape(2, -1, 128)]
@@ -89,20 +90,20 @@ public sealed partial class PaddleInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class PaddleOutput
 {
-    /// <inheritdoc cref="Paddle.Tensors.Boxes"/>
+    /// <inheritdoc cref="td.Boxes"/>
     public required float[] Boxes { get; init; }
     /// <summary>Shape of <see cref="Boxes"/>.</summary>
     public required long[] BoxesShape { get; init; }
 
-    /// <inheritdoc cref="Paddle.Tensors.Maps"/>
+    /// <inheritdoc cref="td.Maps"/>
     public required float[] Maps { get; init; }
     /// <summary>Shape of <see cref="Maps"/>.</summary>
     public required long[] MapsShape { get; init; }
 
-    /// <inheritdoc cref="Paddle.Tensors.Count"/>
+    /// <inheritdoc cref="td.Count"/>
     public required long Count { get; init; }
 
-    /// <inheritdoc cref="Paddle.Tensors.Hidden"/>
+    /// <inheritdoc cref="td.Hidden"/>
     public required float[] Hidden { get; init; }
     /// <summary>Shape of <see cref="Hidden"/>.</summary>
     public required long[] HiddenShape { get; init; }
@@ -147,13 +148,13 @@ public readonly struct PaddleLease : sys.IDisposable
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
         /// <summary>Sets the shape of <see cref="X"/>.</summary>
         public void SetXShape([ttrt.TensorShape(-1, 3, -1, -1), ttrt.TensorDimRange(0, 1, 4), ttrt.TensorDimRange(2, 32, 1280), ttrt.TensorDimRange(3, 32, 1280)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(0, shape);
-        /// <inheritdoc cref="Paddle.Tensors.X"/>
+        /// <inheritdoc cref="td.X"/>
         public sys.Span<float> X => _l.GetInputSpan<float>(0);
-        /// <inheritdoc cref="Paddle.Tensors.Threshold"/>
+        /// <inheritdoc cref="td.Threshold"/>
         public sys.Span<float> Threshold => _l.GetInputSpan<float>(1);
         /// <summary>Sets the shape of <see cref="State"/>.</summary>
         public void SetStateShape([ttrt.TensorShape(2, -1, 128)] sys.ReadOnlySpan<long> shape) => _l.SetInputShape(2, shape);
-        /// <inheritdoc cref="Paddle.Tensors.State"/>
+        /// <inheritdoc cref="td.State"/>
         public sys.Span<float> State => _l.GetInputSpan<float>(2);
     }
 
@@ -163,17 +164,17 @@ public readonly struct PaddleLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Paddle.Tensors.Boxes"/>
+        /// <inheritdoc cref="td.Boxes"/>
         public sys.ReadOnlySpan<float> Boxes => _l.GetOutputSpan<float>(3);
         /// <summary>Shape of <see cref="Boxes"/>.</summary>
         public sys.ReadOnlySpan<long> BoxesShape => _l.GetOutputShape(3);
-        /// <inheritdoc cref="Paddle.Tensors.Maps"/>
+        /// <inheritdoc cref="td.Maps"/>
         public sys.ReadOnlySpan<float> Maps => _l.GetOutputSpan<float>(4);
         /// <summary>Shape of <see cref="Maps"/>.</summary>
         public sys.ReadOnlySpan<long> MapsShape => _l.GetOutputShape(4);
-        /// <inheritdoc cref="Paddle.Tensors.Count"/>
+        /// <inheritdoc cref="td.Count"/>
         public sys.ReadOnlySpan<long> Count => _l.GetOutputSpan<long>(5);
-        /// <inheritdoc cref="Paddle.Tensors.Hidden"/>
+        /// <inheritdoc cref="td.Hidden"/>
         public sys.ReadOnlySpan<float> Hidden => _l.GetOutputSpan<float>(6);
         /// <summary>Shape of <see cref="Hidden"/>.</summary>
         public sys.ReadOnlySpan<long> HiddenShape => _l.GetOutputShape(6);

@@ -9,6 +9,7 @@ using sys = global::System;
 using trt = global::TypedTrt.Runtime;
 using ttrt = global::TypedTrt;
 using info = global::TypedTrt.Runtime.Bindings.TensorInfo;
+using td = global::MyApp.Models.Classifier.Tensors; // the tensor descriptors, which every tensor member's <inheritdoc> names
 
 /// <summary>
 /// The bindings of ONNX model <c>classifier.onnx</c>: 1 input, 1 output, 0 optimization profiles.
@@ -56,7 +57,7 @@ public static partial class Classifier
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class ClassifierInput
 {
-    /// <inheritdoc cref="Classifier.Tensors.Images"/>
+    /// <inheritdoc cref="td.Images"/>
     [ttrt.TensorElementCount(150528)]
     public required sys.ReadOnlyMemory<float> Images { get; set; }
 }
@@ -68,7 +69,7 @@ public sealed partial class ClassifierInput
 [global::System.CodeDom.Compiler.GeneratedCode("TypedTrt.Generators", "{version}")]
 public sealed partial class ClassifierOutput
 {
-    /// <inheritdoc cref="Classifier.Tensors.Logits"/>
+    /// <inheritdoc cref="td.Logits"/>
     public required float[] Logits { get; init; }
 }
 
@@ -109,7 +110,7 @@ public readonly struct ClassifierLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal InputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Classifier.Tensors.Images"/>
+        /// <inheritdoc cref="td.Images"/>
         public sys.Span<float> Images => _l.GetInputSpan<float>(0);
     }
 
@@ -119,7 +120,7 @@ public readonly struct ClassifierLease : sys.IDisposable
         private readonly trt.InferenceLease _l;
 
         internal OutputBuffers(trt.InferenceLease lease) => _l = lease;
-        /// <inheritdoc cref="Classifier.Tensors.Logits"/>
+        /// <inheritdoc cref="td.Logits"/>
         public sys.ReadOnlySpan<float> Logits => _l.GetOutputSpan<float>(1);
     }
 }
