@@ -353,3 +353,63 @@ public sealed class HostingTests
         await host.StopAsync(Ct);
     }
 }
+
+public sealed class HostedBatchingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static IHost BuildDigits(params (string Key, string Value)[] settings)
+    {
+        var config = new Dictionary<string, string?> { ["TypedTrt:Models:digits:ModelPath"] = "models/digits.onnx" };
+        foreach (var (k, v) in settings)
+            config[$"TypedTrt:Models:digits:{k}"] = v;
+        return Build(
+            s => s.AddTypedTrtBackend("onnxruntime", c => OnnxRuntimeEngine.Load(c.ModelPath, c.Signature))
+                  .AddTypedTrtRunner("digits", TestModels.DigitsSignature(), static (e, o) => new TestRunner(e, o), static r => r.Runner),
+            config);
+    }
+
+    [Fact]
+    public async Task Batching_section_binds_and_turns_on_dynamic_batching_of_the_hosted_runner()
+    {
+        using var host = BuildDigits(
+            ("Batching:MaxBatchSize", "16"), ("Batching:MaxQueueDelay", "00:00:00.0002"), ("Batching:PreferredBatchSizes:0", "4"),
+            ("Batching:PreferredBatchSizes:1", "8"), ("Batching:MaxQueueLength", "100"));
+        await host.StartAsync(Ct);
+        var model = host.Services.GetRequiredService<TypedTrtModelRegistry>().Get("digits");
+        var options = model.Options!.ToRunnerOptions("digits").Batching;
+        Assert.NotNull(options);
+        Assert.Equal(16, options.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromTicks(2000), options.MaxQueueDelay);
+        Assert.Equal([4, 8], options.PreferredBatchSizes);
+        Assert.Equal(100, options.MaxQueueLength);
+        var stats = model.Core.GetBatchingStatistics();
+        Assert.NotNull(stats);
+        Assert.Equal(16, stats.MaxBatchSize);
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0")]
+    public async Task Without_a_Batching_section_or_with_MaxBatchSize_0_every_request_is_its_own_enqueue(string? maxBatchSize)
+    {
+        using var host = maxBatchSize is null ? BuildDigits() : BuildDigits(("Batching:MaxBatchSize", maxBatchSize));
+        await host.StartAsync(Ct);
+        var model = host.Services.GetRequiredService<TypedTrtModelRegistry>().Get("digits");
+        Assert.Null(model.Options!.ToRunnerOptions("digits").Batching);
+        Assert.Null(model.Core.GetBatchingStatistics());
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData("-1", "TypedTrt:Models:digits:Batching:MaxBatchSize is -1; it must be 0 (batching off)")]
+    [InlineData("64", "DynamicBatchingOptions.MaxBatchSize is 64, above optimization profile 0's range 1..32")]
+    public async Task Invalid_batching_settings_fail_the_host_naming_the_setting(string maxBatchSize, string expected)
+    {
+        using var host = BuildDigits(("Batching:MaxBatchSize", maxBatchSize));
+        var e = await Assert.ThrowsAsync<TypedTrtStartupException>(() => host.StartAsync(Ct));
+        Assert.StartsWith("TypedTrt model 'digits' could not start: ", e.Message);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+}
