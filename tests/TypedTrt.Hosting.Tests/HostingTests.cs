@@ -259,20 +259,23 @@ public sealed class HostingTests
         using var host = Build(s => AddFake(s, engine), Config("fake", ("Streams", "1"), ("WarmUpRuns", "0")), shutdownTimeout: TimeSpan.FromSeconds(20));
         await host.StartAsync(Ct);
         var runner = host.Services.GetRequiredService<TestRunner>();
-        engine.Delay = TimeSpan.FromMilliseconds(150);
-        // One slot: one request runs, two wait for the slot.
+        // One slot: one request runs (held at the gate until the drain is seen), two wait for the slot. A gate rather
+        // than a delay: on a loaded machine the callers may start further apart than any fixed run time.
+        using var gate = new ManualResetEventSlim(false);
+        engine.Gate = gate;
         // Host engines run inline on the caller's thread (HostExecution.Inline): start each caller on its own thread.
         var requests = Enumerable.Range(0, 3).Select(_ => Task.Run(async () => await runner.RunFakeAsync(ct: Ct), Ct)).ToArray();
         var waitedFor = System.Diagnostics.Stopwatch.StartNew();
         while (runner.Runner.ActiveRequests < 3)
         {
-            Assert.True(waitedFor.Elapsed < TimeSpan.FromSeconds(30), $"only {runner.Runner.ActiveRequests} of 3 requests became active");
+            Assert.True(waitedFor.Elapsed < TimeSpan.FromSeconds(60), $"only {runner.Runner.ActiveRequests} of 3 requests became active");
             await Task.Delay(1, Ct);
         }
 
         HealthStatus? duringDrain = null;
         var stopping = host.StopAsync(Ct);
-        while (!stopping.IsCompleted && duringDrain is null)
+        var drainSeenWithin = System.Diagnostics.Stopwatch.StartNew();
+        while (!stopping.IsCompleted && duringDrain is null && drainSeenWithin.Elapsed < TimeSpan.FromSeconds(30))
         {
             var h = await HealthAsync(host);
             if (h.Status == HealthStatus.Degraded)
@@ -284,6 +287,7 @@ public sealed class HostingTests
             await Task.Delay(5, Ct);
         }
 
+        gate.Set(); // let the held request and the two queued ones finish: the drain must wait for all three
         await stopping;
         Assert.Equal(HealthStatus.Degraded, duringDrain);
         foreach (var r in requests)
