@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using TypedTrt.OnnxRuntime;
+using TypedTrt.Runtime;
+using TypedTrt.Runtime.Batching;
 using TypedTrt.Serving.KServe;
 
 namespace TypedTrt.Samples.DigitsServer;
@@ -11,7 +13,7 @@ namespace TypedTrt.Samples.DigitsServer;
 /// </summary>
 internal static class LoadGenerator
 {
-    public static async Task<int> RunAsync(string[] args, Func<string, string, string> option, string modelPath, int streams)
+    public static async Task<int> RunAsync(string[] args, Func<string, string, string> option, string modelPath, int streams, int batching, TimeSpan batchDelay)
     {
         string mode = args.Length > 1 ? args[1] : "inproc";
         int connections = int.Parse(option("connections", "64"), CultureInfo.InvariantCulture);
@@ -21,18 +23,26 @@ internal static class LoadGenerator
         OnnxRuntimeEngine? engine = null;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = new Uri(option("rest", "http://127.0.0.1:8000/")) };
         IDigitClassifierRunner runner;
+        Func<int, IDigitClassifierRunner>? pick = null;
         switch (mode)
         {
             case "inproc":
                 engine = OnnxRuntimeEngine.Load(modelPath, DigitClassifier.Signature);
-                runner = new DigitClassifierRunner(engine, streams);
+                runner = new DigitClassifierRunner(engine, new InferenceRunnerOptions
+                {
+                    Streams = streams,
+                    Batching = batching > 0 ? new DynamicBatchingOptions { MaxBatchSize = batching, MaxQueueDelay = batchDelay } : null,
+                });
                 break;
             case "grpc":
-                var channel = Grpc.Net.Client.GrpcChannel.ForAddress(option("grpc", "http://127.0.0.1:8001"), new Grpc.Net.Client.GrpcChannelOptions
+                // --channels N: N HTTP/2 connections (callers spread round-robin); default one, as a single client would use.
+                int channels = int.Parse(option("channels", "1"), CultureInfo.InvariantCulture);
+                var clients = Enumerable.Range(0, channels).Select(_ => new DigitClassifierClient(new KServeGrpcClient(Grpc.Net.Client.GrpcChannel.ForAddress(option("grpc", "http://127.0.0.1:8001"), new Grpc.Net.Client.GrpcChannelOptions
                 {
                     HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-                });
-                runner = new DigitClassifierClient(new KServeGrpcClient(channel), "digits");
+                })), "digits")).ToArray();
+                runner = clients[0];
+                pick = c => clients[c % clients.Length];
                 break;
             case "rest":
                 runner = new DigitClassifierClient(new KServeRestClient(http), "digits");
@@ -57,12 +67,13 @@ internal static class LoadGenerator
         var workers = Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
         {
             var mine = latencies[c] = new List<long>(1 << 16);
+            var caller = pick?.Invoke(c) ?? runner;
             while (stop.ElapsedTicks < end)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 try
                 {
-                    var o = await runner.RunAsync(input).ConfigureAwait(false);
+                    var o = await caller.RunAsync(input).ConfigureAwait(false);
                     if (o.Probabilities.Length != batch * 10)
                         Interlocked.Increment(ref errors);
                 }

@@ -21,13 +21,21 @@ internal static class FileChecks
     }
 
     /// <summary>Why <paramref name="outFile"/> must not be written, or <see langword="null"/> when it may be.</summary>
-    public static string? OutProblem(string outFile, string model)
+    public static string? OutProblem(string outFile, string model) =>
+        OutProblem(outFile, model, "the manifest", "the model being inspected", $"{model}.bindings.json");
+
+    /// <summary>
+    /// Why <paramref name="outFile"/> must not be written with <paramref name="what"/> made from <paramref name="source"/>
+    /// (<paramref name="sourceRole"/> in the message; <paramref name="suggestion"/> is a file name to write instead), or
+    /// <see langword="null"/> when it may be.
+    /// </summary>
+    public static string? OutProblem(string outFile, string source, string what, string sourceRole, string suggestion)
     {
         var target = FileProbe.Probe(outFile);
         if (target.Kind is not (FileKind.Regular or FileKind.Missing or FileKind.Unknown))
-            return $"--out {outFile}: is {target.Description}; the manifest is only written to a regular file (or a new one). Nothing was written.";
-        if (target.Kind == FileKind.Regular && IsSameFile(outFile, target, model))
-            return $"--out {outFile}: is the model being inspected; refusing to overwrite it with the manifest. Write to another file, e.g. '{model}.bindings.json'.";
+            return $"--out {outFile}: is {target.Description}; {what} is only written to a regular file (or a new one). Nothing was written.";
+        if (target.Kind == FileKind.Regular && IsSameFile(outFile, target, source))
+            return $"--out {outFile}: is {sourceRole}; refusing to overwrite it with {what}. Write to another file, e.g. '{suggestion}'.";
         return null;
     }
 

@@ -49,6 +49,11 @@ public static class Program
                                     (8 MiB in, 64 KiB out, iters 64, 66 blocks; --ptx FILE loads its kernel)
           --test-engine tiny        the same kernel with a batch dim, 4 B in/out per row, iters 0 (up to 64 rows)
           --test-engine pipeline-b  with a batch dim, 602112 B in, 4000 B out per row, iters 16, 16 blocks (up to 64 rows)
+
+               typedtrt triton-config <manifest.json | model> [--name NAME] [--platform P | --backend B]
+                             [--max-batch-size N] [--dynamic-batching] [--max-queue-delay-us N] [--out FILE]
+
+          Writes Triton Inference Server's config.pbtxt for the model (typedtrt triton-config --help for more).
         """;
 
     /// <summary>Entry point.</summary>
@@ -74,6 +79,8 @@ public static class Program
 
         if (args[0] == "tune")
             return TuneCommand.Run(args, stdout, stderr);
+        if (args[0] == "triton-config")
+            return TritonConfigCommand.Run(args, stdout, stderr);
         if (args[0] != "inspect")
             return UsageError(stderr, $"unknown command '{args[0]}'.");
 

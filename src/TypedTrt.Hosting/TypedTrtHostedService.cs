@@ -184,6 +184,13 @@ internal sealed partial class TypedTrtHostedService : IHostedLifecycleService
             throw new ArgumentException($"{section}:WarmUpRuns is {options.WarmUpRuns}; it must be 0 or more.");
         if (options.Device < 0)
             throw new ArgumentException($"{section}:Device is {options.Device}; it must be a CUDA device ordinal (0 or more).");
+        if (options.Batching is { } batching)
+        {
+            if (batching.MaxBatchSize < 0)
+                throw new ArgumentException($"{section}:Batching:MaxBatchSize is {batching.MaxBatchSize}; it must be 0 (batching off) or the most rows one batch may hold.");
+            if (batching.IsEnabled && batching.MaxQueueDelay < TimeSpan.Zero)
+                throw new ArgumentException($"{section}:Batching:MaxQueueDelay is {batching.MaxQueueDelay}; it must not be negative.");
+        }
     }
 
     private async Task StopModelAsync(HostedModel model, CancellationToken cancellationToken)

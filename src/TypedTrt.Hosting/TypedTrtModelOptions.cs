@@ -55,8 +55,12 @@ public sealed class TypedTrtModelOptions
     /// </summary>
     public bool StageProfiling { get; set; }
 
-    // Dynamic batching (issue 14) adds its settings here, e.g. a "Batching" section bound to
-    // InferenceRunnerOptions.Batching, and ToRunnerOptions passes it on.
+    /// <summary>
+    /// Dynamic batching (section <c>Batching</c>): concurrent requests are gathered into one enqueue of up to
+    /// <see cref="TypedTrtBatchingOptions.MaxBatchSize"/> rows (<see cref="InferenceRunnerOptions.Batching"/>).
+    /// <see langword="null"/> (default) or <c>MaxBatchSize: 0</c>: every request is its own enqueue.
+    /// </summary>
+    public TypedTrtBatchingOptions? Batching { get; set; }
 
     /// <summary>The runner options these settings give, for a model called <paramref name="name"/>.</summary>
     public InferenceRunnerOptions ToRunnerOptions(string name) => new()
@@ -67,5 +71,6 @@ public sealed class TypedTrtModelOptions
         DeviceOrdinal = Device,
         Completion = Completion,
         UseCudaGraphs = CudaGraphs,
+        Batching = Batching?.ToRuntimeOptions(),
     };
 }

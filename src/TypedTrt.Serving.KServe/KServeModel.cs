@@ -90,12 +90,21 @@ public sealed class KServeModel
     /// <summary>Runs requests.</summary>
     public KServeInferHandler Handler { get; }
 
-    /// <summary>Whether the model takes requests (model and server readiness); set it to <see langword="false"/> while draining.</summary>
+    /// <summary>
+    /// Whether the model takes requests (model and server readiness): set it to <see langword="false"/> while draining.
+    /// With a <see cref="ReadinessProbe"/>, the model is ready only while the flag is set and the probe says so.
+    /// </summary>
     public bool IsReady
     {
-        get => _ready;
+        get => _ready && (ReadinessProbe?.Invoke() ?? true);
         set => _ready = value;
     }
+
+    /// <summary>
+    /// Optional readiness of whatever runs the requests, asked on every readiness query and request (keep it cheap),
+    /// e.g. a hosted model's state (loaded, warmed up, not draining, not faulted). Default none.
+    /// </summary>
+    public Func<bool>? ReadinessProbe { get; init; }
 
     internal TensorSpec[] InputSpecs { get; }
 

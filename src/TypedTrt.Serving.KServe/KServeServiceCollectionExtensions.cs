@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TypedTrt.Hosting;
 using TypedTrt.Serving.KServe.Internal;
 
 namespace TypedTrt.Serving.KServe;
@@ -12,9 +14,12 @@ namespace TypedTrt.Serving.KServe;
 public static class KServeServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the KServe v2 services: options, gRPC, and a <see cref="KServeModelRepository"/> as the
-    /// <see cref="IKServeModelRepository"/> unless one is registered already (models from <see cref="AddKServeModel"/>
-    /// are added to it when it is first resolved).
+    /// Adds the KServe v2 services: options, gRPC, and the <see cref="IKServeModelRepository"/> unless one is
+    /// registered already. That repository serves every model hosted by <c>TypedTrt.Hosting</c>
+    /// (<c>AddTypedTrtRunner</c>, in any order relative to this call) through a <see cref="HostedKServeModelRepository"/>,
+    /// ready while the hosted model is ready, then the models added with <see cref="AddKServeModel"/> (kept in a
+    /// <see cref="KServeModelRepository"/>, filled when it is first resolved). Set
+    /// <see cref="KServeServerOptions.ServeHostedModels"/> to <see langword="false"/> to serve only the latter.
     /// </summary>
     public static IServiceCollection AddKServe(this IServiceCollection services, Action<KServeServerOptions>? configure = null)
     {
@@ -38,7 +43,18 @@ public static class KServeServiceCollectionExtensions
                 repository.Add(registration.Factory(sp));
             return repository;
         });
-        services.TryAddSingleton<IKServeModelRepository>(static sp => sp.GetRequiredService<KServeModelRepository>());
+        services.TryAddSingleton<IKServeModelRepository>(static sp =>
+        {
+            var added = sp.GetRequiredService<KServeModelRepository>();
+            // TypedTrtModelRegistry is registered by AddTypedTrtRunner / AddTypedTrtBackend: present exactly when the app hosts models.
+            if (!sp.GetRequiredService<IOptions<KServeServerOptions>>().Value.ServeHostedModels || sp.GetService<TypedTrtModelRegistry>() is not { } registry)
+                return added;
+            return new HostedKServeModelRepository(
+                registry,
+                sp.GetRequiredService<IOptionsMonitor<TypedTrtModelOptions>>(),
+                added,
+                sp.GetService<ILogger<HostedKServeModelRepository>>());
+        });
         return services;
     }
 

@@ -259,20 +259,23 @@ public sealed class HostingTests
         using var host = Build(s => AddFake(s, engine), Config("fake", ("Streams", "1"), ("WarmUpRuns", "0")), shutdownTimeout: TimeSpan.FromSeconds(20));
         await host.StartAsync(Ct);
         var runner = host.Services.GetRequiredService<TestRunner>();
-        engine.Delay = TimeSpan.FromMilliseconds(150);
-        // One slot: one request runs, two wait for the slot.
+        // One slot: one request runs (held at the gate until the drain is seen), two wait for the slot. A gate rather
+        // than a delay: on a loaded machine the callers may start further apart than any fixed run time.
+        using var gate = new ManualResetEventSlim(false);
+        engine.Gate = gate;
         // Host engines run inline on the caller's thread (HostExecution.Inline): start each caller on its own thread.
         var requests = Enumerable.Range(0, 3).Select(_ => Task.Run(async () => await runner.RunFakeAsync(ct: Ct), Ct)).ToArray();
         var waitedFor = System.Diagnostics.Stopwatch.StartNew();
         while (runner.Runner.ActiveRequests < 3)
         {
-            Assert.True(waitedFor.Elapsed < TimeSpan.FromSeconds(30), $"only {runner.Runner.ActiveRequests} of 3 requests became active");
+            Assert.True(waitedFor.Elapsed < TimeSpan.FromSeconds(60), $"only {runner.Runner.ActiveRequests} of 3 requests became active");
             await Task.Delay(1, Ct);
         }
 
         HealthStatus? duringDrain = null;
         var stopping = host.StopAsync(Ct);
-        while (!stopping.IsCompleted && duringDrain is null)
+        var drainSeenWithin = System.Diagnostics.Stopwatch.StartNew();
+        while (!stopping.IsCompleted && duringDrain is null && drainSeenWithin.Elapsed < TimeSpan.FromSeconds(30))
         {
             var h = await HealthAsync(host);
             if (h.Status == HealthStatus.Degraded)
@@ -284,6 +287,7 @@ public sealed class HostingTests
             await Task.Delay(5, Ct);
         }
 
+        gate.Set(); // let the held request and the two queued ones finish: the drain must wait for all three
         await stopping;
         Assert.Equal(HealthStatus.Degraded, duringDrain);
         foreach (var r in requests)
@@ -351,5 +355,65 @@ public sealed class HostingTests
         var stages = runner.Runner.StopProfiling();
         Assert.Equal(2, stages.Requests);
         await host.StopAsync(Ct);
+    }
+}
+
+public sealed class HostedBatchingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static IHost BuildDigits(params (string Key, string Value)[] settings)
+    {
+        var config = new Dictionary<string, string?> { ["TypedTrt:Models:digits:ModelPath"] = "models/digits.onnx" };
+        foreach (var (k, v) in settings)
+            config[$"TypedTrt:Models:digits:{k}"] = v;
+        return Build(
+            s => s.AddTypedTrtBackend("onnxruntime", c => OnnxRuntimeEngine.Load(c.ModelPath, c.Signature))
+                  .AddTypedTrtRunner("digits", TestModels.DigitsSignature(), static (e, o) => new TestRunner(e, o), static r => r.Runner),
+            config);
+    }
+
+    [Fact]
+    public async Task Batching_section_binds_and_turns_on_dynamic_batching_of_the_hosted_runner()
+    {
+        using var host = BuildDigits(
+            ("Batching:MaxBatchSize", "16"), ("Batching:MaxQueueDelay", "00:00:00.0002"), ("Batching:PreferredBatchSizes:0", "4"),
+            ("Batching:PreferredBatchSizes:1", "8"), ("Batching:MaxQueueLength", "100"));
+        await host.StartAsync(Ct);
+        var model = host.Services.GetRequiredService<TypedTrtModelRegistry>().Get("digits");
+        var options = model.Options!.ToRunnerOptions("digits").Batching;
+        Assert.NotNull(options);
+        Assert.Equal(16, options.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromTicks(2000), options.MaxQueueDelay);
+        Assert.Equal([4, 8], options.PreferredBatchSizes);
+        Assert.Equal(100, options.MaxQueueLength);
+        var stats = model.Core.GetBatchingStatistics();
+        Assert.NotNull(stats);
+        Assert.Equal(16, stats.MaxBatchSize);
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0")]
+    public async Task Without_a_Batching_section_or_with_MaxBatchSize_0_every_request_is_its_own_enqueue(string? maxBatchSize)
+    {
+        using var host = maxBatchSize is null ? BuildDigits() : BuildDigits(("Batching:MaxBatchSize", maxBatchSize));
+        await host.StartAsync(Ct);
+        var model = host.Services.GetRequiredService<TypedTrtModelRegistry>().Get("digits");
+        Assert.Null(model.Options!.ToRunnerOptions("digits").Batching);
+        Assert.Null(model.Core.GetBatchingStatistics());
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData("-1", "TypedTrt:Models:digits:Batching:MaxBatchSize is -1; it must be 0 (batching off)")]
+    [InlineData("64", "DynamicBatchingOptions.MaxBatchSize is 64, above optimization profile 0's range 1..32")]
+    public async Task Invalid_batching_settings_fail_the_host_naming_the_setting(string maxBatchSize, string expected)
+    {
+        using var host = BuildDigits(("Batching:MaxBatchSize", maxBatchSize));
+        var e = await Assert.ThrowsAsync<TypedTrtStartupException>(() => host.StartAsync(Ct));
+        Assert.StartsWith("TypedTrt model 'digits' could not start: ", e.Message);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 }

@@ -9,12 +9,24 @@ public class OnnxExpectationTests
     // ONNX TensorProto.DataType names (as onnx prints them) to the manifest dtype the inspector must give.
     private static readonly Dictionary<string, (string DType, bool Supported)> ExpectedDType = new()
     {
-        ["FLOAT"] = ("float", true), ["FLOAT16"] = ("half", true), ["BFLOAT16"] = ("bf16", true),
-        ["INT8"] = ("int8", true), ["UINT8"] = ("uint8", true), ["INT32"] = ("int32", true),
-        ["INT64"] = ("int64", true), ["BOOL"] = ("bool", true), ["FLOAT8E4M3FN"] = ("fp8", true),
-        ["INT4"] = ("int4", true), ["FLOAT4E2M1"] = ("fp4", true), ["FLOAT8E8M0"] = ("e8m0", true),
-        ["DOUBLE"] = ("double", false), ["STRING"] = ("string", false), ["INT16"] = ("int16", false),
-        ["UINT16"] = ("uint16", false), ["UINT32"] = ("uint32", false), ["UINT64"] = ("uint64", false),
+        ["FLOAT"] = ("float", true),
+        ["FLOAT16"] = ("half", true),
+        ["BFLOAT16"] = ("bf16", true),
+        ["INT8"] = ("int8", true),
+        ["UINT8"] = ("uint8", true),
+        ["INT32"] = ("int32", true),
+        ["INT64"] = ("int64", true),
+        ["BOOL"] = ("bool", true),
+        ["FLOAT8E4M3FN"] = ("fp8", true),
+        ["INT4"] = ("int4", true),
+        ["FLOAT4E2M1"] = ("fp4", true),
+        ["FLOAT8E8M0"] = ("e8m0", true),
+        ["DOUBLE"] = ("double", false),
+        ["STRING"] = ("string", false),
+        ["INT16"] = ("int16", false),
+        ["UINT16"] = ("uint16", false),
+        ["UINT32"] = ("uint32", false),
+        ["UINT64"] = ("uint64", false),
     };
 
     public static TheoryData<string> Bundled() => Names(Path.Combine(TestPaths.Models, "expected.json"));

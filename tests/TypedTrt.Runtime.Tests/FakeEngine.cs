@@ -45,6 +45,9 @@ internal sealed class FakeEngine : IInferenceEngine
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>When set, every enqueue waits until the gate is open (tests that need runs held in flight, whatever the load).</summary>
+    public ManualResetEventSlim? Gate { get; set; }
+
     /// <summary>The managed thread id of the last enqueue.</summary>
     public int LastEnqueueThread { get; set; }
 
@@ -159,6 +162,7 @@ internal sealed class FakeEngine : IInferenceEngine
                 engine.LastEnqueueThread = Environment.CurrentManagedThreadId;
                 if (engine.Delay > TimeSpan.Zero)
                     Thread.Sleep(engine.Delay);
+                engine.Gate?.Wait();
                 for (int i = 0; i < n; i++)
                     y[i] = a[i] * k + b[i];
                 for (int r = 0; r < _batchA; r++)

@@ -1,5 +1,5 @@
-using Xunit;
 using TypedTrt.Runtime.Diagnostics;
+using Xunit;
 
 namespace TypedTrt.Runtime.Tests;
 

@@ -80,14 +80,22 @@ public sealed class ClientTests
         T[] Values<T>(string d) where T : unmanaged => MemoryMarshal.Cast<byte, T>(EchoData.All.Single(a => a.DType == d).Bytes).ToArray();
         var input = new EchoInput
         {
-            InFloat = Values<float>("float"), InFloatShape = shape,
-            InHalf = Values<Half>("half"), InHalfShape = shape,
-            InBf16 = Values<byte>("bf16"), InBf16Shape = shape,
-            InInt8 = Values<sbyte>("int8"), InInt8Shape = shape,
-            InInt32 = Values<int>("int32"), InInt32Shape = shape,
-            InInt64 = Values<long>("int64"), InInt64Shape = shape,
-            InUint8 = Values<byte>("uint8"), InUint8Shape = shape,
-            InBool = Values<bool>("bool"), InBoolShape = shape,
+            InFloat = Values<float>("float"),
+            InFloatShape = shape,
+            InHalf = Values<Half>("half"),
+            InHalfShape = shape,
+            InBf16 = Values<byte>("bf16"),
+            InBf16Shape = shape,
+            InInt8 = Values<sbyte>("int8"),
+            InInt8Shape = shape,
+            InInt32 = Values<int>("int32"),
+            InInt32Shape = shape,
+            InInt64 = Values<long>("int64"),
+            InInt64Shape = shape,
+            InUint8 = Values<byte>("uint8"),
+            InUint8Shape = shape,
+            InBool = Values<bool>("bool"),
+            InBoolShape = shape,
         };
         var output = await client.RunAsync(input);
         Assert.Equal(input.InFloat.ToArray(), output.OutFloat);

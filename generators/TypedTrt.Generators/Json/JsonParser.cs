@@ -52,11 +52,11 @@ internal static class JsonParser
                 case '[':
                     return ReadArray(depth);
                 case '"':
-                {
-                    int start = Pos;
-                    string value = ReadString();
-                    return new JsonNode(JsonKind.String, start, Pos - start) { Text = value };
-                }
+                    {
+                        int start = Pos;
+                        string value = ReadString();
+                        return new JsonNode(JsonKind.String, start, Pos - start) { Text = value };
+                    }
 
                 case 't':
                     return ReadLiteral("true", JsonKind.True);

@@ -126,9 +126,12 @@ internal static class RestEndpoints
             }
 
             response.ContentLength = total;
-            await response.Body.WriteAsync(json.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+            // One flush for the JSON header and every binary output: one send on the socket, not one per piece.
+            var writer = response.BodyWriter;
+            writer.Write(json.WrittenSpan);
             foreach (var b in binary)
-                await response.Body.WriteAsync(b, context.RequestAborted).ConfigureAwait(false);
+                writer.Write(b.Span);
+            await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
