@@ -23,6 +23,9 @@ public sealed partial class InferenceRunner
     private void CreateBatcher(DynamicBatchingOptions options) =>
         _batcher = new DynamicBatcher(this, BatchLayout.Create(_plan, options, ProfileIndex, _slots[0].Context!), _slots.Length);
 
+    /// <summary>Whether a slot may be taken for a batch now (a hint without the pool's lock).</summary>
+    internal bool HasFreeSlotForBatch => _pool.HasFree;
+
     /// <summary>The batcher's way to a slot: a free one now, or false (never waits).</summary>
     internal bool TryTakeSlotForBatch(out RunnerSlot? slot)
     {

@@ -47,6 +47,9 @@ internal sealed class SlotPool
     }
 
     /// <summary>Slots in use per device (a snapshot; for tests and diagnostics).</summary>
+    /// <summary>Whether a slot is free now: a hint read without the lock (the batcher's submit skips the lock when none is; every return is followed by <see cref="InferenceRunner.ReturnSlot"/>'s batcher call).</summary>
+    public bool HasFree => Volatile.Read(ref _freeCount) > 0;
+
     public int[] InUseSnapshot()
     {
         lock (_lock)

@@ -38,7 +38,7 @@ internal static class BatchingBench
         var jsonl = new StringBuilder();
         md.AppendLine(c, $"## Dynamic batching (issue 14): {Callers} concurrent callers, one row each");
         md.AppendLine();
-        md.AppendLine("Engine: native-pipeline's kernel with a batch dimension (NvrtcTestEngine.CreateBatchedPipeline, nvcc's PTX when given): a batch of k rows launches the kernel over k·n_in inputs and k·n_out outputs with the same grid, which is exactly `native-pipeline in×k out×k iters blocks` (ii). Callers use the convenience `RunAsync` (caller memory copied straight into the slot's pinned buffer). Throughput and latency are measured like perf_analyzer (windows until three agree within 5%; `~` marks a point that never did). (i) is the same runner without batching at 4 and 8 streams (the better one).");
+        md.AppendLine("Engine: native-pipeline's kernel with a batch dimension (NvrtcTestEngine.CreateBatchedPipeline, nvcc's PTX when given): a batch of k rows launches the kernel over k·n_in inputs and k·n_out outputs with the same grid, which is exactly `native-pipeline in×k out×k iters blocks` (ii). Callers use the convenience `RunAsync` (caller memory copied straight into the slot's pinned buffer), awaited through a pooled async builder (`PooledCaller`: the harness allocates nothing of its own per request). Throughput and latency are measured like perf_analyzer (windows until three agree within 5%; `~` marks a point that never did). (i) is the same runner without batching at 4 and 8 streams (the better one).");
         md.AppendLine();
         foreach (var w in Workloads)
         {
@@ -112,7 +112,7 @@ internal static class BatchingBench
             inputs[c] = [new InferenceInput(0, MemoryMarshal.AsBytes(data.AsSpan()).ToArray(), new long[] { 1, nIn })];
         }
 
-        var m = await LoadMeasurement.MeasureAsync(Callers, async c => await runner.RunAsync(inputs[c]).ConfigureAwait(false), measure);
+        var m = await LoadMeasurement.MeasureAsync(Callers, c => PooledCaller.RunAsync(runner, inputs[c]), measure);
         return new Point(batching is null ? "plain" : "batching", streams, batching?.MaxBatchSize ?? 0, batching?.MaxQueueDelay ?? TimeSpan.Zero, m, runner.GetBatchingStatistics());
     }
 

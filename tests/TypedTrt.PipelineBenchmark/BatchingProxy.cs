@@ -24,10 +24,10 @@ internal static class BatchingProxy
         using var engine = new HostPipelineEngine(4, 4, 0, 64);
         md.AppendLine(c, $"## CPU proxy: {BatchingBench.Callers} concurrent single-row callers on a host engine that does no work (4 B in, 4 B out per row)");
         md.AppendLine();
-        md.AppendLine(c, $"Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. MaxQueueDelay 100 µs. Cycle = S × mean batch ÷ items/s: the time one slot takes from forming a batch to forming its next. Pre-batched = the same runner without batching, S callers each sending k-row requests (k = MaxBatchSize).");
+        md.AppendLine(c, $"Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. MaxQueueDelay 100 µs. Cycle = S × mean batch ÷ items/s: the time one slot takes from forming a batch to forming its next. Pre-batched = the same runner without batching, S callers each sending k-row requests (k = MaxBatchSize). CPU µs/request = the process's CPU time (every thread, spinning included) over the measurement ÷ batched requests (with the runner's setup and warm-up; a machine-load-independent measure of host work per request).");
         md.AppendLine();
-        md.AppendLine("| host execution | streams | MaxBatchSize | batcher items/s | mean batch | cycle µs | p50 µs | p99 µs | pre-batched items/s | ×pre-batched | alloc B/request |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| host execution | streams | MaxBatchSize | batcher items/s | mean batch | cycle µs | p50 µs | p99 µs | pre-batched items/s | ×pre-batched | alloc B/request | process CPU µs/request |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var exec in new[] { HostExecution.ThreadPool, HostExecution.Inline })
         {
             if (only is not null && !only.Contains(exec.ToString(), StringComparer.OrdinalIgnoreCase))
@@ -40,16 +40,18 @@ internal static class BatchingProxy
                     HostExecution = exec,
                     Batching = new DynamicBatchingOptions { MaxBatchSize = mb, MaxQueueDelay = TimeSpan.FromMicroseconds(100) },
                 };
-                double items, p50, p99, mean;
+                double items, p50, p99, mean, cpuUs;
                 long alloc;
                 bool stable;
                 await using (var runner = new InferenceRunner(engine, options))
                 {
                     var inputs = Inputs(BatchingBench.Callers, 1);
                     long a0 = GC.GetTotalAllocatedBytes(false);
-                    var m = await LoadMeasurement.MeasureAsync(BatchingBench.Callers, async i => await runner.RunAsync(inputs[i]).ConfigureAwait(false), measure);
+                    var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                    var m = await LoadMeasurement.MeasureAsync(BatchingBench.Callers, i => PooledCaller.RunAsync(runner, inputs[i]), measure);
                     var st = runner.GetBatchingStatistics()!;
                     alloc = st.Requests > 0 ? (GC.GetTotalAllocatedBytes(false) - a0) / st.Requests : 0;
+                    cpuUs = st.Requests > 0 ? (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / st.Requests : double.NaN;
                     (items, p50, p99, mean, stable) = (m.RequestsPerSecond, m.LatencyP50Microseconds, m.LatencyP99Microseconds, st.MeanBatchSize, m.Stable);
                 }
 
@@ -57,14 +59,14 @@ internal static class BatchingProxy
                 await using (var plain = new InferenceRunner(engine, new InferenceRunnerOptions { Streams = s, HostExecution = exec }))
                 {
                     var inputs = Inputs(s, mb);
-                    var m = await LoadMeasurement.MeasureAsync(s, async i => await plain.RunAsync(inputs[i]).ConfigureAwait(false), measure);
+                    var m = await LoadMeasurement.MeasureAsync(s, i => PooledCaller.RunAsync(plain, inputs[i]), measure);
                     pre = m.RequestsPerSecond * mb;
                 }
 
                 double cycle = items > 0 ? s * mean / items * 1e6 : double.NaN;
-                md.AppendLine(c, $"| {exec} | {s} | {mb} | {items:0}{(stable ? "" : " ~")} | {mean:0.0} | {cycle:0.0} | {p50:0} | {p99:0} | {pre:0} | {items / pre:0.000} | {alloc} |");
-                jsonl.AppendLine(c, $"{{\"section\":\"batching-cpu-proxy\",\"host_execution\":\"{exec}\",\"streams\":{s},\"max_batch\":{mb},\"items_per_s\":{items:F1},\"stable\":{(stable ? "true" : "false")},\"mean_batch\":{mean:F2},\"cycle_us\":{cycle:F2},\"p50_us\":{p50:F1},\"p99_us\":{p99:F1},\"prebatched_items_per_s\":{pre:F1},\"alloc_bytes_per_request\":{alloc}}}");
-                Console.WriteLine($"proxy {exec} S={s} max {mb}: {items:0} items/s, batch {mean:0.0}, cycle {cycle:0.0} µs, p99 {p99:0} µs; pre-batched {pre:0} items/s ({items / pre:0.000}×), {alloc} B/request");
+                md.AppendLine(c, $"| {exec} | {s} | {mb} | {items:0}{(stable ? "" : " ~")} | {mean:0.0} | {cycle:0.0} | {p50:0} | {p99:0} | {pre:0} | {items / pre:0.000} | {alloc} | {cpuUs:0.00} |");
+                jsonl.AppendLine(c, $"{{\"section\":\"batching-cpu-proxy\",\"host_execution\":\"{exec}\",\"streams\":{s},\"max_batch\":{mb},\"items_per_s\":{items:F1},\"stable\":{(stable ? "true" : "false")},\"mean_batch\":{mean:F2},\"cycle_us\":{cycle:F2},\"p50_us\":{p50:F1},\"p99_us\":{p99:F1},\"prebatched_items_per_s\":{pre:F1},\"alloc_bytes_per_request\":{alloc},\"cpu_us_per_request\":{cpuUs:F3}}}");
+                Console.WriteLine($"proxy {exec} S={s} max {mb}: {items:0} items/s, batch {mean:0.0}, cycle {cycle:0.0} µs, p99 {p99:0} µs; pre-batched {pre:0} items/s ({items / pre:0.000}×), {alloc} B/request, {cpuUs:0.00} CPU µs/request");
             }
         }
 

@@ -5,7 +5,8 @@
 # 2. the benchmark's batching section (tiny + b, 64 single-row callers, native-pipeline pre-batched at the formed k)
 #    with `typedtrt tune` over batching, for the new runtime; the same section (no tune) for the baseline;
 # 3. the GPU batching tests (SKIP_GPU_TESTS=1 skips them).
-# QUICK=1: only the tiny workload of the new runtime, then the GPU batching tests (about 40 s).
+# QUICK=1: only the tiny workload (all four S × MaxBatchSize points, (i) without batching, (ii) native pre-batched) of
+#   the new runtime and, when packed, the baseline's; then the GPU batching tests (about 40 s, 70 s with a baseline).
 # Brings back at most 8 files under $OUT.
 set -uo pipefail
 dir="${1:-.gpu/batch}"
@@ -33,6 +34,10 @@ gpu_tests() {
 if [ "${QUICK:-0}" = 1 ]; then
   step "new (tiny)"; timeout 50 "$work/bench/TypedTrt.PipelineBenchmark" "${common[@]}" --batching-workloads tiny --no-tune --out "$work/new" 2>&1 | grep -E '^batching|^native' | tee -a "$log"
   cp "$work/new/pipeline-results.md" "$OUT/batching-new.md"
+  if [ $have_old = 1 ]; then
+    step "old (tiny)"; timeout 50 "$work/oldbench/TypedTrt.PipelineBenchmark" "${common[@]}" --batching-workloads tiny --no-tune --out "$work/old" 2>&1 | grep -E '^batching|^native' | tee -a "$log"
+    cp "$work/old/pipeline-results.md" "$OUT/batching-old.md"
+  fi
   gpu_tests; step "done"; exit 0
 fi
 step "proxy new"; timeout 60 "$work/bench/TypedTrt.PipelineBenchmark" --cpu-proxy --proxy-only ThreadPool --out "$work/proxy-new" 2>&1 | grep '^proxy' | tee -a "$log"

@@ -27,6 +27,7 @@ if [ -n "${BASELINE_SRC:-}${BASELINE_PUB:-}" ]; then
     --self-contained -p:PublishTrimmed=false -p:DebugType=none -o "$pub" -v q -nologo -m:1
   mkdir -p "$dest/old"
   cp "$pub"/TypedTrt.*.dll "$dest/old/"
+  rm -f "$dest/old/TypedTrt.PipelineBenchmark.dll" # the baseline runs this branch's benchmark program and harness over its libraries
   tar -C "$dest" -cJf "$dest/old.tar.xz" old
   rm -rf "$dest/old" "$dest/old-full"
 fi

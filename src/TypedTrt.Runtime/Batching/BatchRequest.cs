@@ -30,6 +30,9 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     internal int State;
     internal int LeaseVersion;
 
+    /// <summary>1 once the caller registered its continuation for the current run (it then resumes inside the completion chain).</summary>
+    internal int Awaited;
+
     internal BatchRequest(DynamicBatcher batcher, BatchLayout layout)
     {
         _batcher = batcher;
@@ -86,6 +89,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     {
         IsLease = lease;
         State = Idle;
+        Awaited = 0;
         Rows = 0;
         Group = null;
         Error = null;
@@ -208,6 +212,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
         _outputsValid = false;
         _core.Reset();
         short version = _core.Version; // read before the request can complete
+        Awaited = 0;
         Volatile.Write(ref State, Running);
         var error = _batcher.Submit(this, cancellationToken);
         if (error is not null)
@@ -308,7 +313,7 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     }
 
     /// <summary>Takes this request's rows of one output from the batch's output buffer (on the completing thread).</summary>
-    internal void TakeOutput(int tensor, ReadOnlySpan<long> batchShape, ReadOnlySpan<byte> batch, long outer, long inner, long rowStart, long batchRows)
+    internal void TakeOutput(int tensor, int ordinal, ReadOnlySpan<long> batchShape, ReadOnlySpan<byte> batch, long outer, long inner, long rowStart, long batchRows)
     {
         long bytes = outer * Rows * inner;
         var b = _layout.Plan[tensor].Binding;
@@ -330,12 +335,11 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
         }
         else
         {
-            long[] shape = batchShape.ToArray();
-            shape[_layout.Dim] = Rows;
+            long[] shape = Group!.OutputShape(ordinal, batchShape, _layout.Dim, Rows);
             byte[] data = new byte[bytes];
             BatchLayout.CopyOut(batch, data, outer, inner, Rows, rowStart, batchRows);
             _outputs ??= new InferenceOutput[_layout.Outputs.Length];
-            _outputs[Array.IndexOf(_layout.Outputs, tensor)] = new InferenceOutput(tensor, b, shape, data);
+            _outputs[ordinal] = new InferenceOutput(tensor, b, shape, data);
         }
     }
 
@@ -356,11 +360,12 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
     }
 
     /// <summary>Completes the request on this thread (its awaiting code continues here).</summary>
-    internal void CompleteNow()
+    /// <param name="counted">Its end was counted already with its chain's (<see cref="Diagnostics.RunnerMetrics.OnBatchRequestsEnding"/>).</param>
+    internal void CompleteNow(bool counted = false)
     {
         Exception? error = Error;
         Error = null;
-        _batcher.Metrics.OnBatchRequestEnd(ref Telemetry, error);
+        _batcher.Metrics.OnBatchRequestEnd(ref Telemetry, error, counted);
         InferenceResult? result = null;
         if (error is null && !IsLease)
             result = new InferenceResult(_outputs!);
@@ -413,11 +418,17 @@ internal sealed class BatchRequest : IValueTaskSource, IValueTaskSource<Inferenc
 
     ValueTaskSourceStatus IValueTaskSource<InferenceResult>.GetStatus(short token) => _core.GetStatus(token);
 
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref Awaited, 1);
         _core.OnCompleted(continuation, state, token, flags);
+    }
 
-    void IValueTaskSource<InferenceResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource<InferenceResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref Awaited, 1);
         _core.OnCompleted(continuation, state, token, flags);
+    }
 
     // A lease: the request stays with the lease (outputs readable); its next RunAsync resets the source.
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);

@@ -33,7 +33,13 @@ internal sealed class DynamicBatcher : IDisposable
     private readonly Thread? _timer;
     private readonly CompletionWorkers? _workers;
     private readonly System.Collections.Concurrent.ConcurrentBag<BatchRequest> _pool = [];
-    private int _queued;
+    private readonly int _threshold; // waiting rows from which a submit takes the lock to try a batch
+    private BatchGroup[] _groupSnapshot = []; // _groups, copied on write: read without the lock by submits
+    private BatchRequest? _inbox; // submitted, not yet in a group: a lock-free stack linked by BatchRequest.Next
+    private long _arrivals; // waiting requests (high 32 bits) and rows (low 32 bits), inbox and groups; may lag below the truth for a moment, never above
+    private int _reserved; // waiting requests against MaxQueueLength (only with one)
+    private int _queued; // requests in the groups (under _lock)
+    private long _oldestAt = long.MaxValue; // EnqueuedAt of the oldest request in the groups (written under _lock), so a submit can see a due batch
     private bool _disposed, _timerWaiting;
     private long _timerWakeAt; // when the delay thread's wait ends (long.MaxValue: it sleeps until pulsed)
 
@@ -57,6 +63,7 @@ internal sealed class DynamicBatcher : IDisposable
         _preferred = Options.PreferredBatchSizes is { } p ? [.. p.Distinct().OrderDescending()] : [];
         _minPreferred = _preferred.Length > 0 ? _preferred[^1] : 0;
         _maxQueue = Options.MaxQueueLength ?? int.MaxValue;
+        _threshold = _minPreferred > 0 ? Math.Min(_minPreferred, layout.MaxBatch) : layout.MaxBatch;
         _workers = CompletionWorkers.Create(this, Options.CompletionThreadsForTesting);
         if (_delayTicks > 0)
         {
@@ -73,72 +80,92 @@ internal sealed class DynamicBatcher : IDisposable
 
     // ---- pooled requests -------------------------------------------------------------------------------------
 
-    // A bag: a caller's continuation returns its request and rents the next one on the same thread, which a bag serves
-    // from that thread's own list without a shared lock.
+    // A per-thread spare first: a closed-loop caller's continuation returns its request (GetResult) and rents the next
+    // one on the same thread, which then costs no shared or fenced operation; else a bag, which serves a thread from
+    // its own list. (A spare of a disposed runner stays on its thread until another request of that runner replaces it.)
+    [ThreadStatic]
+    private static BatchRequest? t_spare;
+
     internal BatchRequest Rent(bool lease)
     {
-        if (!_pool.TryTake(out var r))
+        var r = t_spare;
+        if (r is not null && r.Batcher == this)
+            t_spare = null;
+        else if (!_pool.TryTake(out r))
             r = new BatchRequest(this, Layout);
         r.Reset(lease);
         return r;
     }
 
-    internal void Return(BatchRequest r) => _pool.Add(r);
+    internal void Return(BatchRequest r)
+    {
+        if (t_spare is null || t_spare.Batcher._disposed)
+            t_spare = r;
+        else
+            _pool.Add(r);
+    }
 
     // ---- queue -----------------------------------------------------------------------------------------------
 
     /// <summary>Queues a prepared request; returns the error that rejected it (nothing was queued), or null.</summary>
+    /// <remarks>
+    /// Lock-free in the common case: the request is pushed onto the inbox (one compare-and-swap) and counted in
+    /// <see cref="_arrivals"/> (one atomic add); only the submit that may make a batch possible takes the lock — the one
+    /// that brings the waiting rows to MaxBatchSize (or the smallest preferred size), or the first of an empty queue
+    /// (the delay thread may sleep until pulsed). Whoever holds the lock moves the inbox, in push order, into the
+    /// shape groups first (<see cref="DrainInbox"/>), so FIFO within a shape holds.
+    /// </remarks>
     internal Exception? Submit(BatchRequest r, CancellationToken cancellationToken)
     {
-        Span<long> key = stackalloc long[Layout.KeyLength];
-        foreach (int i in Layout.Inputs)
-        {
-            var shape = r.GetShape(i);
-            shape.CopyTo(key.Slice(Layout.KeyOffset[i]));
-            key[Layout.KeyOffset[i] + Layout.Dim] = 0;
-        }
-
         r.Token = cancellationToken;
         r.Registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(CancelCallback, r) : default;
-        // Counted as queued before it can be queued (and complete), outside the lock that every submit takes.
-        _runner.Metrics.OnBatchRequestQueued(ref r.Telemetry, Stopwatch.GetTimestamp());
+        long enqueuedAt = Stopwatch.GetTimestamp();
+        // Counted as queued before it can be queued (and complete), outside the lock.
+        _runner.Metrics.OnBatchRequestQueued(ref r.Telemetry, enqueuedAt);
         Exception? error = null;
-        SlotBatch? batch = null;
-        lock (_lock)
+        if (Volatile.Read(ref _disposed))
+            error = new ObjectDisposedException(nameof(InferenceRunner));
+        else if (cancellationToken.IsCancellationRequested)
+            error = new OperationCanceledException(cancellationToken);
+        else if (FindGroup(r, out var shapeError) is not { } g)
+            error = shapeError;
+        else if (_maxQueue != int.MaxValue && Interlocked.Increment(ref _reserved) > _maxQueue)
         {
-            if (_disposed)
-            {
-                error = new ObjectDisposedException(nameof(InferenceRunner));
-            }
-            else if (cancellationToken.IsCancellationRequested)
-            {
-                error = new OperationCanceledException(cancellationToken);
-            }
-            else if (_queued >= _maxQueue)
-            {
+            Interlocked.Decrement(ref _reserved);
+            lock (_lock)
                 _stats.RecordRejected();
-                error = new BatchQueueFullException(_maxQueue);
-            }
-            else
+            error = new BatchQueueFullException(_maxQueue);
+        }
+        else
+        {
+            r.Group = g;
+            r.EnqueuedAt = enqueuedAt;
+            r.InQueue = true;
+            BatchRequest? head;
+            do
             {
-                try
-                {
-                    var g = FindGroup(key);
-                    r.Group = g;
-                    r.EnqueuedAt = Stopwatch.GetTimestamp();
-                    r.InQueue = true;
-                    g.Append(r);
-                    _queued++;
-                    batch = TryFormBatch(r.EnqueuedAt, flush: false);
-                    // Wake the delay thread only when it would otherwise sleep past this request's deadline.
-                    if (batch is null && _queued == 1 && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks)
-                        Monitor.Pulse(_lock);
-                }
-                catch (ArgumentException ex)
-                {
-                    error = ex;
-                }
+                head = Volatile.Read(ref _inbox);
+                r.Next = head;
             }
+            while (Interlocked.CompareExchange(ref _inbox, r, head) != head);
+
+            // After the push (so that whoever sees the count finds the request): count and rows of waiting requests.
+            long v = Interlocked.Add(ref _arrivals, (1L << 32) + r.Rows);
+            int rows = (int)v;
+            int count = (int)((v - rows) >> 32);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Cancelled between the check above and the push: its callback may have found it not yet queued.
+                Cancel(r);
+                return null;
+            }
+
+            // No batch becomes possible through this request when it is not the first to wait (which may have to wake
+            // the delay thread) and either no slot is free (the next slot's return forms
+            // the batch: it comes after this count, see OnSlotReturned) or the rows are not enough and the oldest is not due.
+            if (count > 1 && !Volatile.Read(ref _disposed)
+                && (!_runner.HasFreeSlotForBatch || (rows < _threshold && enqueuedAt - Volatile.Read(ref _oldestAt) < _delayTicks)))
+                return null; // the next request, the delay thread, a slot's return or the wave's end decides
         }
 
         if (error is not null)
@@ -149,13 +176,160 @@ internal sealed class DynamicBatcher : IDisposable
             return error;
         }
 
+        SlotBatch? batch;
+        List<BatchRequest>? failed = null;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                failed = FailInboxDisposed(); // pushed while the runner was being disposed
+                batch = null;
+            }
+            else
+            {
+                batch = TryFormBatch(Stopwatch.GetTimestamp(), flush: false);
+                // Wake the delay thread only when it would otherwise sleep past this request's deadline.
+                if (batch is null && _timerWaiting && _timerWakeAt > r.EnqueuedAt + _delayTicks && (_queued == 1 || _timerWakeAt == long.MaxValue))
+                    Monitor.Pulse(_lock);
+            }
+        }
+
+        if (failed is not null)
+            CompleteDisposed(failed);
         while (batch is not null)
         {
             RunCounted(batch);
-            batch = Volatile.Read(ref _queued) > 0 ? TryFormBatchLocked() : null;
+            batch = HasWaiting && _runner.HasFreeSlotForBatch ? TryFormBatchLocked() : null;
         }
 
         return null;
+    }
+
+    /// <summary>Whether a request may be waiting (in the inbox or a group); a hint outside the lock.</summary>
+    private bool HasWaiting => Volatile.Read(ref _arrivals) != 0 || Volatile.Read(ref _inbox) is not null;
+
+    // The request's shape group from the lock-free snapshot, created under the lock the first time a shape comes (null:
+    // the layout refused the shape with an ArgumentException).
+    private BatchGroup? FindGroup(BatchRequest r, out ArgumentException? error)
+    {
+        error = null;
+        foreach (var g in Volatile.Read(ref _groupSnapshot))
+        {
+            if (g.Matches(Layout, r))
+                return g;
+        }
+
+        Span<long> key = stackalloc long[Layout.KeyLength];
+        foreach (int i in Layout.Inputs)
+        {
+            var shape = r.GetShape(i);
+            shape.CopyTo(key.Slice(Layout.KeyOffset[i]));
+            key[Layout.KeyOffset[i] + Layout.Dim] = 0;
+        }
+
+        lock (_lock)
+        {
+            foreach (var g in _groupSnapshot)
+            {
+                if (key.SequenceEqual(g.Key))
+                    return g;
+            }
+
+            BatchGroup group;
+            try
+            {
+                group = new BatchGroup(Layout, key); // once per shape
+            }
+            catch (ArgumentException ex)
+            {
+                error = ex;
+                return null;
+            }
+
+            _groups.Add(group);
+            Volatile.Write(ref _groupSnapshot, [.. _groups]);
+            return group;
+        }
+    }
+
+    // Under _lock: moves the inbox (a stack: newest first) into the shape groups in push order.
+    private void DrainInbox()
+    {
+        var r = Interlocked.Exchange(ref _inbox, null);
+        if (r is null)
+            return;
+        BatchRequest? fifo = null;
+        while (r is not null)
+        {
+            var next = r.Next;
+            r.Next = fifo;
+            fifo = r;
+            r = next;
+        }
+
+        while (fifo is not null)
+        {
+            var next = fifo.Next;
+            fifo.Group!.Append(fifo);
+            _queued++;
+            fifo = next;
+        }
+
+        UpdateOldest();
+    }
+
+    // Under _lock, after the groups changed.
+    private void UpdateOldest()
+    {
+        long oldest = long.MaxValue;
+        if (_queued > 0)
+        {
+            foreach (var g in _groups)
+            {
+                if (g.Head is { } h && h.EnqueuedAt < oldest)
+                    oldest = h.EnqueuedAt;
+            }
+        }
+
+        Volatile.Write(ref _oldestAt, oldest);
+    }
+
+    // A request left the queue (batched, cancelled, failed by disposal): it no longer counts as waiting.
+    private void Dequeued(int count, int rows)
+    {
+        Interlocked.Add(ref _arrivals, -(((long)count << 32) + rows));
+        if (_maxQueue != int.MaxValue)
+            Interlocked.Add(ref _reserved, -count);
+    }
+
+    // Under _lock, once disposed: every request still in the inbox or the groups, taken out (the caller fails them).
+    private List<BatchRequest> FailInboxDisposed()
+    {
+        DrainInbox();
+        var failed = new List<BatchRequest>();
+        foreach (var g in _groups)
+        {
+            while (g.Head is { } h)
+            {
+                g.Remove(h);
+                h.InQueue = false;
+                Dequeued(1, h.Rows);
+                failed.Add(h);
+            }
+        }
+
+        _queued = 0;
+        UpdateOldest();
+        return failed;
+    }
+
+    private static void CompleteDisposed(List<BatchRequest> failed)
+    {
+        foreach (var r in failed)
+        {
+            r.Registration.Unregister();
+            r.CompleteLater(new ObjectDisposedException(nameof(InferenceRunner), "The runner was disposed while the request waited in the batch queue; it never ran."));
+        }
     }
 
     // Runs a batch on this thread, counted in the inline depth (a host engine completes it right here).
@@ -191,11 +365,10 @@ internal sealed class DynamicBatcher : IDisposable
     /// <summary>A finished batch is about to hand back <paramref name="n"/> requests (before its slot is released).</summary>
     internal void BeginCompletions(int n)
     {
-        lock (_lock)
-        {
-            Interlocked.Add(ref _completing, n);
-            _waveRequests += n;
-        }
+        // Without the lock (one per batch, contended with the submits). The wave's count first: an EndCompletions that
+        // still sees no completion running may take it into the ending wave, which only makes that wave's flush stricter.
+        Interlocked.Add(ref _waveRequests, n);
+        Interlocked.Add(ref _completing, n);
     }
 
     /// <summary>
@@ -223,7 +396,9 @@ internal sealed class DynamicBatcher : IDisposable
     {
         int n = head.ChainLength;
         head.ChainLength = 0;
+        Metrics.OnBatchRequestsEnding(n); // one atomic for the chain instead of one per request
         Exception? failure = null;
+        int late = 0;
         t_depth++;
         try
         {
@@ -231,9 +406,13 @@ internal sealed class DynamicBatcher : IDisposable
             {
                 var next = r.ChainNext; // read first: once completed, the request may be reused by its caller
                 r.ChainNext = null;
+                // A caller that has not awaited yet (its batch finished before it got there) resumes on its own thread,
+                // maybe after this wave's end: the wave does not wait for it (else its end would never see it back).
+                if (Volatile.Read(ref r.Awaited) == 0)
+                    late++;
                 try
                 {
-                    r.CompleteNow();
+                    r.CompleteNow(counted: true);
                 }
 #pragma warning disable CA1031 // the rest of the chain must still complete; rethrown below
                 catch (Exception ex)
@@ -250,6 +429,8 @@ internal sealed class DynamicBatcher : IDisposable
             t_depth--;
         }
 
+        if (late > 0)
+            Interlocked.Add(ref _waveRequests, -late);
         EndCompletions(n);
         if (failure is not null)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
@@ -266,8 +447,9 @@ internal sealed class DynamicBatcher : IDisposable
         {
             if (Volatile.Read(ref _completing) != 0)
                 return; // a new wave began; its end decides
-            bool allBack = _queued > 0 && _queued >= _waveRequests;
-            _waveRequests = 0;
+            DrainInbox();
+            int wave = Interlocked.Exchange(ref _waveRequests, 0);
+            bool allBack = _queued > 0 && _queued >= wave;
             batch = allBack ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
             if (batch is null && _queued > 0 && _timerWaiting)
                 Monitor.Pulse(_lock); // the rows that wait are the delay thread's again
@@ -277,21 +459,8 @@ internal sealed class DynamicBatcher : IDisposable
         {
             RunOrQueue(batch);
             lock (_lock)
-                batch = _queued > 0 && Volatile.Read(ref _completing) == 0 ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
+                batch = HasWaiting && Volatile.Read(ref _completing) == 0 ? TryFormBatch(Stopwatch.GetTimestamp(), flush: true) : null;
         }
-    }
-
-    private BatchGroup FindGroup(ReadOnlySpan<long> key)
-    {
-        foreach (var g in _groups)
-        {
-            if (key.SequenceEqual(g.Key))
-                return g;
-        }
-
-        var group = new BatchGroup(Layout, key); // once per shape
-        _groups.Add(group);
-        return group;
     }
 
     /// <summary>Cancellation of a waiting request: removes it; a request already in a batch runs to completion.</summary>
@@ -302,9 +471,12 @@ internal sealed class DynamicBatcher : IDisposable
             // Token check: the callback may arrive late, after the pooled request was reused for another caller.
             if (!r.InQueue || !r.Token.IsCancellationRequested)
                 return;
+            DrainInbox(); // it may still be in the inbox
             r.Group!.Remove(r);
             r.InQueue = false;
             _queued--;
+            Dequeued(1, r.Rows);
+            UpdateOldest();
             _stats.RecordCancelled();
         }
 
@@ -314,7 +486,8 @@ internal sealed class DynamicBatcher : IDisposable
     /// <summary>A slot came back to the runner: run the next batch if one is due.</summary>
     internal void OnSlotReturned()
     {
-        if (Volatile.Read(ref _queued) == 0)
+        Interlocked.MemoryBarrier(); // the slot's return before reading the queue, as a submit counts itself before reading HasFreeSlotForBatch
+        if (!HasWaiting)
             return;
         SlotBatch? batch;
         lock (_lock)
@@ -342,6 +515,7 @@ internal sealed class DynamicBatcher : IDisposable
     // flush: every waiting request counts as ready (the end of a completion wave: all that can come has come).
     private SlotBatch? TryFormBatch(long now, bool flush)
     {
+        DrainInbox();
         if (_disposed || _queued == 0)
             return null;
         int max = Layout.MaxBatch;
@@ -388,6 +562,9 @@ internal sealed class DynamicBatcher : IDisposable
             batch.Add(h);
         }
 
+        Dequeued(batch.Count, batch.Rows);
+        UpdateOldest();
+
         _stats.RecordBatch(batch.Rows, batch.Count);
         return batch;
     }
@@ -413,6 +590,7 @@ internal sealed class DynamicBatcher : IDisposable
 
                 if (batch is null)
                 {
+                    DrainInbox();
                     long earliest = long.MaxValue;
                     foreach (var g in _groups)
                     {
@@ -473,32 +651,17 @@ internal sealed class DynamicBatcher : IDisposable
     /// <summary>Refuses new requests and fails every waiting one with <see cref="ObjectDisposedException"/>; batches in flight finish.</summary>
     public void Dispose()
     {
-        var failed = new List<BatchRequest>();
+        List<BatchRequest> failed;
         lock (_lock)
         {
             if (_disposed)
                 return;
-            _disposed = true;
-            foreach (var g in _groups)
-            {
-                while (g.Head is { } h)
-                {
-                    g.Remove(h);
-                    h.InQueue = false;
-                    failed.Add(h);
-                }
-            }
-
-            _queued = 0;
+            Volatile.Write(ref _disposed, true); // before draining: a submit that pushes after the drain sees it and fails its request itself
+            failed = FailInboxDisposed();
             Monitor.PulseAll(_lock);
         }
 
-        foreach (var r in failed)
-        {
-            r.Registration.Unregister();
-            r.CompleteLater(new ObjectDisposedException(nameof(InferenceRunner), "The runner was disposed while the request waited in the batch queue; it never ran."));
-        }
-
+        CompleteDisposed(failed);
         _workers?.Dispose();
         if (_timer is not null && Thread.CurrentThread != _timer)
             _timer.Join();

@@ -123,8 +123,10 @@ internal sealed class SlotBatch : IThreadPoolWorkItem
     {
         var slot = _slot!;
         int d = _layout.Dim;
-        foreach (int o in _layout.Outputs)
+        var outputs = _layout.Outputs;
+        for (int ordinal = 0; ordinal < outputs.Length; ordinal++)
         {
+            int o = outputs[ordinal];
             var b = _layout.Plan[o].Binding;
             ReadOnlySpan<long> shape = slot.GetOutputShape(o);
             if (shape[d] != Rows)
@@ -132,7 +134,7 @@ internal sealed class SlotBatch : IThreadPoolWorkItem
             long outer = _layout.Outer(shape), inner = _layout.InnerBytes(b, shape);
             ReadOnlySpan<byte> src = slot.GetOutputSpan<byte>(o);
             for (int e = 0; e < Count; e++)
-                _entries[e]!.TakeOutput(o, shape, src, outer, inner, _rowStart[e], Rows);
+                _entries[e]!.TakeOutput(o, ordinal, shape, src, outer, inner, _rowStart[e], Rows);
         }
     }
 

@@ -231,11 +231,15 @@ internal sealed class RunnerMetrics
     }
 
     /// <summary>Dynamic batching: the request ended (its batch's result, its cancellation, or the runner's disposal).</summary>
-    internal void OnBatchRequestEnd(ref RequestState request, Exception? error)
+    internal void OnBatchRequestEnd(ref RequestState request, Exception? error, bool counted = false)
     {
-        Interlocked.Decrement(ref _active);
+        if (!counted)
+            Interlocked.Decrement(ref _active);
         OnRunEnd(ref request, error, 0);
     }
+
+    /// <summary>Dynamic batching: <paramref name="n"/> requests are about to end together (a completion chain); they then end with <c>counted: true</c>.</summary>
+    internal void OnBatchRequestsEnding(int n) => Interlocked.Add(ref _active, -n);
 
     /// <summary>A request was refused before it ran (bad shape, cancelled, disposed): counts it as a request and a failure.</summary>
     internal void RecordRejected(Exception error)
