@@ -64,7 +64,7 @@ internal sealed class DynamicBatcher : IDisposable
         _minPreferred = _preferred.Length > 0 ? _preferred[^1] : 0;
         _maxQueue = Options.MaxQueueLength ?? int.MaxValue;
         _threshold = _minPreferred > 0 ? Math.Min(_minPreferred, layout.MaxBatch) : layout.MaxBatch;
-        _workers = CompletionWorkers.Create(this, Options.CompletionThreadsForTesting);
+        _workers = CompletionWorkers.Create(this, Options.CompletionThreadsForTesting, runner.Placement == Engine.BufferPlacement.Device);
         if (_delayTicks > 0)
         {
             _timer = new Thread(TimerLoop) { IsBackground = true, Name = "TypedTrt batch delay" };
