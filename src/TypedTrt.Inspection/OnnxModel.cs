@@ -340,13 +340,9 @@ public static class OnnxReader
                 }
             }
 
-            // -1 is how some exporters write "unknown"; anything below is invalid and kept for the inspector to report.
-            return value switch
-            {
-                >= 0 => new OnnxDim(value.Value, ""),
-                < -1 => new OnnxDim(value.Value, ""),
-                _ => new OnnxDim(-1, param),
-            };
+            // No value, or -1 (how some exporters write "unknown"), is dynamic; a value below -1 is invalid and kept for
+            // the inspector to report.
+            return value is null or -1 ? new OnnxDim(-1, param) : new OnnxDim(value.Value, "");
         }
     }
 }
